@@ -1,0 +1,272 @@
+package batch
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/vicionboard/vicionboard/vicidial"
+)
+
+// Options tunes validation.
+type Options struct {
+	// Strict makes a full name or custom field that would be cleaned a
+	// problem instead of a warning.
+	Strict bool
+}
+
+// Limits of the fields, from VICIdial's database columns.
+const (
+	maxLogin     = 20
+	maxPass      = 100
+	maxGroup     = 20
+	maxFullName  = 50
+	maxCustom    = 100
+	maxEmail     = 100
+	maxPhone     = 20
+	maxVoicemail = 10
+)
+
+var (
+	// safeID is what VICIdial keeps of logins, passwords and groups.
+	safeID = regexp.MustCompile(`^[-_0-9a-zA-Z]+$`)
+	// unsafeText matches what VICIdial deletes from names and custom fields.
+	unsafeText = regexp.MustCompile(`[^- +.:/@_0-9a-zA-Z]`)
+	spaces     = regexp.MustCompile(` {2,}`)
+	digits     = regexp.MustCompile(`^[0-9]+$`)
+)
+
+// specialLetters are letters that Unicode decomposition does not reduce to
+// ASCII.
+var specialLetters = strings.NewReplacer(
+	"ß", "ss", "ẞ", "SS", "æ", "ae", "Æ", "AE", "ø", "o", "Ø", "O", "œ", "oe", "Œ", "OE",
+	"ł", "l", "Ł", "L", "đ", "d", "Đ", "D", "ð", "d", "Ð", "D", "þ", "th", "Þ", "Th", "ı", "i",
+)
+
+// transliterate turns accented letters into their ASCII base letters.
+func transliterate(s string) string {
+	s = specialLetters.Replace(s)
+	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+	out, _, err := transform.String(t, s)
+	if err != nil {
+		return s
+	}
+	return out
+}
+
+// clean returns s as VICIdial would store it, after transliteration, with
+// spaces collapsed.
+func clean(s string) string {
+	s = unsafeText.ReplaceAllString(transliterate(s), "")
+	return strings.TrimSpace(spaces.ReplaceAllString(s, " "))
+}
+
+// problems collects a row's problems and warnings.
+type problems struct {
+	list     []Problem
+	warnings []string
+	strict   bool
+}
+
+func (p *problems) add(col, format string, args ...any) {
+	p.list = append(p.list, Problem{Column: col, Msg: fmt.Sprintf(format, args...)})
+}
+
+// id checks a login, group or similar: only [-_0-9a-zA-Z], within lengths.
+// A secret value is never quoted.
+func (p *problems) id(col, v string, min, max int, secret bool) {
+	show := fmt.Sprintf("%q", v)
+	if secret {
+		show = "the value"
+	}
+	switch {
+	case len(v) < min && v == "":
+		p.add(col, "required")
+	case len(v) < min:
+		p.add(col, "%s is too short (at least %d characters)", show, min)
+	case len(v) > max:
+		p.add(col, "%s is too long (%d characters, at most %d)", show, len(v), max)
+	case !safeID.MatchString(v):
+		p.add(col, "%s has characters VICIdial would delete (%s); use only letters, digits, - and _", show, badChars(v, secret))
+	}
+}
+
+// badChars names the characters outside [-_0-9a-zA-Z], or only their
+// count for a secret.
+func badChars(v string, secret bool) string {
+	var bad []string
+	seen := map[rune]bool{}
+	for _, r := range v {
+		if r < 128 && (r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			continue
+		}
+		if seen[r] {
+			continue
+		}
+		seen[r] = true
+		switch r {
+		case ' ':
+			bad = append(bad, "space")
+		default:
+			bad = append(bad, fmt.Sprintf("%q", r))
+		}
+	}
+	if secret {
+		return fmt.Sprintf("%d kind(s) of character", len(bad))
+	}
+	return strings.Join(bad, " ")
+}
+
+// text cleans a free-text field; a change is a warning, or a problem when
+// strict.
+func (p *problems) text(col, v string, max int) string {
+	c := clean(v)
+	if c != v {
+		if p.strict {
+			p.add(col, "%q has characters VICIdial would delete or change (it would store %q)", v, c)
+		} else {
+			p.warnings = append(p.warnings, fmt.Sprintf("%s cleaned: %q -> %q", col, v, c))
+		}
+	}
+	if len(c) > max {
+		p.add(col, "%q is too long (%d characters, at most %d)", c, len(c), max)
+	}
+	return c
+}
+
+// flag checks a 0/1 field.
+func (p *problems) flag(col, v string) {
+	if v != "" && v != "0" && v != "1" {
+		p.add(col, "%q must be 0 or 1", v)
+	}
+}
+
+// Prepare validates the fields of a row and returns the call to make. The
+// error is a *ValidationError listing every problem; the plan's warnings
+// are set either way.
+func Prepare(f Fields, opts Options) (Plan, error) {
+	p := &problems{strict: opts.Strict}
+	p.id("agent_user", f.Login, 2, maxLogin, false)
+	p.id("agent_pass", f.Pass, 2, maxPass, true)
+	name := ""
+	if f.FullName == "" {
+		p.add("agent_full_name", "required")
+	} else {
+		name = p.text("agent_full_name", f.FullName, maxFullName)
+		if name == "" {
+			p.add("agent_full_name", "%q has nothing VICIdial would keep", f.FullName)
+		}
+	}
+
+	var plan Plan
+	if f.Template != "" {
+		p.id("template", f.Template, 2, maxLogin, false)
+		plan = Plan{Action: ActionCopy, Copy: vicidial.CopyUserRequest{
+			Login: f.Login, Pass: vicidial.Secret(f.Pass), FullName: name, SourceUser: f.Template}}
+		if ignored := ignoredByCopy(f); len(ignored) > 0 {
+			p.warnings = append(p.warnings, fmt.Sprintf("copy_user ignores %s: they come from template %s",
+				strings.Join(ignored, ", "), f.Template))
+		}
+	} else {
+		plan = Plan{Action: ActionAdd, Add: p.addRequest(f, name)}
+	}
+	plan.Warnings = p.warnings
+	if len(p.list) > 0 {
+		return plan, &ValidationError{Problems: p.list}
+	}
+	return plan, nil
+}
+
+// addRequest validates the add_user fields.
+func (p *problems) addRequest(f Fields, name string) vicidial.AddUserRequest {
+	req := vicidial.AddUserRequest{Login: f.Login, Pass: vicidial.Secret(f.Pass), FullName: name, Group: f.Group,
+		PhoneLogin: f.PhoneLogin, PhonePass: vicidial.Secret(f.PhonePass), HotkeysActive: f.HotkeysActive,
+		VoicemailID: f.VoicemailID, Email: f.Email, WrapupSecondsOverride: f.WrapupSecondsOverride,
+		AgentChooseIngroups: f.AgentChooseIngroups, AgentChooseBlended: f.AgentChooseBlended,
+		CloserDefaultBlended: f.CloserDefaultBlended}
+	if f.Level == "" {
+		p.add("agent_user_level", "required (or give a template)")
+	} else if lvl, err := strconv.Atoi(f.Level); err != nil || lvl < 1 || lvl > 9 {
+		p.add("agent_user_level", "%q must be a whole number from 1 to 9", f.Level)
+	} else {
+		req.Level = lvl
+	}
+	if f.Group == "" {
+		p.add("agent_user_group", "required (or give a template)")
+	} else {
+		p.id("agent_user_group", f.Group, 1, maxGroup, false)
+	}
+	if f.PhoneLogin != "" {
+		p.id("phone_login", f.PhoneLogin, 1, maxPhone, false)
+	}
+	if f.PhonePass != "" {
+		p.id("phone_pass", f.PhonePass, 2, maxPass, true)
+	}
+	p.flag("hotkeys_active", f.HotkeysActive)
+	p.flag("agent_choose_ingroups", f.AgentChooseIngroups)
+	p.flag("agent_choose_blended", f.AgentChooseBlended)
+	p.flag("closer_default_blended", f.CloserDefaultBlended)
+	if v := f.WrapupSecondsOverride; v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < -1 || n > 9999 {
+			p.add("wrapup_seconds_override", "%q must be a whole number from -1 to 9999", v)
+		}
+	}
+	if v := f.VoicemailID; v != "" && (!digits.MatchString(v) || len(v) > maxVoicemail) {
+		p.add("voicemail_id", "%q must be digits only, at most %d", v, maxVoicemail)
+	}
+	if v := f.Email; v != "" {
+		switch {
+		case strings.Contains(v, "'"):
+			p.add("email", "%q has an apostrophe, which breaks VICIdial's insert", v)
+		case strings.Contains(v, "+"):
+			p.add("email", "%q has a +, which VICIdial would store as a space", v)
+		case strings.Count(v, "@") != 1 || strings.ContainsAny(v, " \t"):
+			p.add("email", "%q is not an email address", v)
+		case len(v) > maxEmail:
+			p.add("email", "%q is too long (at most %d)", v, maxEmail)
+		}
+	}
+	customs := []*string{&req.CustomOne, &req.CustomTwo, &req.CustomThree, &req.CustomFour, &req.CustomFive}
+	for i, v := range []string{f.CustomOne, f.CustomTwo, f.CustomThree, f.CustomFour, f.CustomFive} {
+		if v != "" {
+			*customs[i] = p.text(customNames[i], v, maxCustom)
+		}
+	}
+	if f.InGroups != "" {
+		for _, id := range strings.FieldsFunc(f.InGroups, func(r rune) bool { return r == '|' || r == ' ' }) {
+			if !safeID.MatchString(id) {
+				p.add("in_groups", "%q is not an in-group ID (letters, digits, - and _; separate IDs with |)", id)
+				continue
+			}
+			req.InGroups = append(req.InGroups, id)
+		}
+	}
+	return req
+}
+
+var customNames = []string{"custom_one", "custom_two", "custom_three", "custom_four", "custom_five"}
+
+// ignoredByCopy names the non-empty columns copy_user does not use.
+func ignoredByCopy(f Fields) []string {
+	var names []string
+	for _, c := range []struct{ name, v string }{
+		{"agent_user_level", f.Level}, {"agent_user_group", f.Group}, {"in_groups", f.InGroups},
+		{"phone_login", f.PhoneLogin}, {"phone_pass", f.PhonePass}, {"hotkeys_active", f.HotkeysActive},
+		{"voicemail_id", f.VoicemailID}, {"email", f.Email}, {"custom_one", f.CustomOne},
+		{"custom_two", f.CustomTwo}, {"custom_three", f.CustomThree}, {"custom_four", f.CustomFour},
+		{"custom_five", f.CustomFive}, {"wrapup_seconds_override", f.WrapupSecondsOverride},
+		{"agent_choose_ingroups", f.AgentChooseIngroups}, {"agent_choose_blended", f.AgentChooseBlended},
+		{"closer_default_blended", f.CloserDefaultBlended},
+	} {
+		if c.v != "" {
+			names = append(names, c.name)
+		}
+	}
+	return names
+}

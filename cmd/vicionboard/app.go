@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/vicionboard/vicionboard/batch"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK          = 0   // every row SUCCESS (or VALID / WOULD_SUCCEED for a dry run)
+	exitRowsFailed  = 1   // some row is not SUCCESS
+	exitUsage       = 2   // bad usage or unreadable input: nothing was sent
+	exitFatal       = 3   // a fatal condition stopped the run: credentials, rights, unreachable server, unwritable result
+	exitInterrupted = 130 // SIGINT or SIGTERM
+)
+
+// usageError is a mistake in the command line or the input file, found
+// before anything was sent.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// errRowsFailed says the run worked but not every row succeeded.
+var errRowsFailed = errors.New("not every row succeeded")
+
+// env is the process environment, as a function for tests.
+type env func(string) string
+
+// app holds what every command shares.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         env
+}
+
+// run executes the command line args and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	code := exitCode(err)
+	if err != nil && !errors.Is(err, errRowsFailed) {
+		fmt.Fprintf(stderr, "vicionboard: %v\n", err)
+	}
+	return code
+}
+
+// exitCode maps an error to the documented exit codes: the one place that
+// does.
+func exitCode(err error) int {
+	var usage *usageError
+	var stop *batch.StopError
+	var input *batch.InputError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errRowsFailed):
+		return exitRowsFailed
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &stop):
+		return exitFatal
+	case errors.As(err, &usage), errors.As(err, &input):
+		return exitUsage
+	case isCobraUsage(err):
+		return exitUsage
+	default:
+		return exitFatal
+	}
+}
+
+// isCobraUsage recognises cobra's own argument and flag errors.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown flag", "unknown shorthand", "unknown command", "accepts ", "requires ", "invalid argument", "flag needs an argument", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "vicionboard",
+		Short:         "Onboard call-center agents into VICIdial in bulk",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(a.runCommand(), a.checkCommand(), a.simulateCommand(), a.demoCommand())
+	return root
+}
+
+// logOptions are the logging flags every command has.
+type logOptions struct {
+	level  string
+	format string
+}
+
+func (o *logOptions) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.level, "log-level", "info", "log level: debug, info, warn, error")
+	cmd.Flags().StringVar(&o.format, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), json, console")
+}
+
+// logger builds the zerolog logger on stderr.
+func (o *logOptions) logger(stderr io.Writer) (zerolog.Logger, error) {
+	level, err := zerolog.ParseLevel(strings.ToLower(o.level))
+	if err != nil || o.level == "" {
+		return zerolog.Nop(), usagef("--log-level %q: use debug, info, warn or error", o.level)
+	}
+	var w io.Writer = stderr
+	switch o.format {
+	case "json":
+	case "console":
+		w = zerolog.ConsoleWriter{Out: stderr, NoColor: !isTerminal(stderr)}
+	case "auto", "":
+		if isTerminal(stderr) {
+			w = zerolog.ConsoleWriter{Out: stderr}
+		}
+	default:
+		return zerolog.Nop(), usagef("--log-format %q: use auto, json or console", o.format)
+	}
+	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

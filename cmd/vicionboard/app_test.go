@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gofrs/flock"
+
+	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
+)
+
+const goodCSV = `employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,template,notes
+E1,jsmith,Start-2026a,Jane Smith,1,AGENTS,,"=HYPERLINK(""x"")"
+E2,akhan,Start-2026b,Aisha Khan,,,5555,copy
+`
+
+const mixedCSV = goodCSV + `E3,jo hn,Start-2026c,John Space,1,AGENTS,,bad login
+E4,cdavis,Start-2026d,Chris Davis,1,BILLING,,no such group
+`
+
+// result is one call of run.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// invoke runs the command line with the environment env.
+func invoke(t *testing.T, env map[string]string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] })
+	return result{code, stdout.String(), stderr.String()}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func simEnv(t *testing.T, pass string) (map[string]string, *vicidialtest.Server) {
+	srv := vicidialtest.NewTestServer(t, vicidialtest.Options{})
+	return map[string]string{"VICIDIAL_URL": srv.URL, "VICIDIAL_API_USER": "6666", "VICIDIAL_API_PASS": pass}, srv
+}
+
+func TestExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.csv", goodCSV)
+	mixed := writeFile(t, dir, "mixed.csv", mixedCSV)
+	badHeader := writeFile(t, dir, "bad.csv", "agent_user,agent_pass\nx,y\n")
+	tests := []struct {
+		name     string
+		pass     string
+		args     []string
+		want     int
+		inStderr string
+	}{
+		{"all success", "1234", []string{"run", good, "--out", filepath.Join(dir, "g.csv")}, exitOK, "SUCCESS"},
+		{"some rows fail", "1234", []string{"run", mixed, "--out", filepath.Join(dir, "m.csv")}, exitRowsFailed, "INVALID"},
+		{"wrong password", "wrong-pass-42", []string{"run", good, "--out", filepath.Join(dir, "w.csv")}, exitFatal, "LOGIN_INCORRECT"},
+		{"no input", "1234", []string{"run"}, exitUsage, "accepts 1 arg"},
+		{"missing file", "1234", []string{"run", filepath.Join(dir, "nope.csv")}, exitUsage, "nope.csv"},
+		{"bad header", "1234", []string{"run", badHeader}, exitUsage, "bad.csv:1"},
+		{"password flag refused", "1234", []string{"run", good, "--api-pass=hunter2hunter2"}, exitUsage, "VICIDIAL_API_PASS"},
+		{"no password", "", []string{"run", good}, exitUsage, "no API password"},
+		{"out is input", "1234", []string{"run", good, "--out", good}, exitUsage, "is the input"},
+		{"check offline", "", []string{"check", mixed, "--out", filepath.Join(dir, "c.csv")}, exitRowsFailed, "INVALID"},
+		{"check online good", "1234", []string{"check", good, "--out", filepath.Join(dir, "c2.csv")}, exitOK, "WOULD_SUCCEED"},
+		{"dry run wrong password", "bad-pass-1", []string{"run", "--dry-run", good, "--out", filepath.Join(dir, "c3.csv")}, exitFatal, "LOGIN_INCORRECT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, _ := simEnv(t, tt.pass)
+			if tt.name == "check offline" {
+				env = map[string]string{}
+			}
+			got := invoke(t, env, tt.args...)
+			if got.code != tt.want {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", got.code, tt.want, got.stderr)
+			}
+			if !strings.Contains(got.stderr, tt.inStderr) {
+				t.Errorf("stderr does not mention %q:\n%s", tt.inStderr, got.stderr)
+			}
+			if strings.Contains(got.stderr+got.stdout, "hunter2hunter2") || (tt.pass != "" && strings.Contains(got.stderr+got.stdout, tt.pass)) {
+				t.Errorf("a password appears in the output")
+			}
+		})
+	}
+}
+
+func TestResultFile(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "hires.csv", mixedCSV)
+	env, _ := simEnv(t, "1234")
+	got := invoke(t, env, "run", in, "--log-level", "debug")
+	if got.code != exitRowsFailed {
+		t.Fatalf("exit %d:\n%s", got.code, got.stderr)
+	}
+	out := filepath.Join(dir, "hires.results.csv")
+	st, err := os.Stat(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 {
+		t.Errorf("result file mode %v, want 0600", st.Mode().Perm())
+	}
+	recs := readCSV(t, out)
+	wantHeader := "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,template,notes,result_status,result_login,result_reason,result_warnings,result_row,result_at"
+	if h := strings.Join(recs[0], ","); h != wantHeader {
+		t.Errorf("header %s\nwant   %s", h, wantHeader)
+	}
+	wantStatus := []string{"SUCCESS", "SUCCESS", "INVALID", "ERROR"}
+	for i, w := range wantStatus {
+		rec := recs[i+1]
+		if rec[8] != w || rec[0] != "E"+string(rune('1'+i)) || rec[12] != string(rune('2'+i)) {
+			t.Errorf("row %d = %q, want %s for E%d on line %d", i, rec, w, i+1, i+2)
+		}
+	}
+	if recs[1][7] != `'=HYPERLINK("x")` {
+		t.Errorf("formula cell written as %q, want it defused with a leading '", recs[1][7])
+	}
+	if _, err := os.Stat(out + ".journal"); !os.IsNotExist(err) {
+		t.Errorf("journal left behind after a complete run: %v", err)
+	}
+	for _, secret := range []string{"1234", "Start-2026a", "Start-2026b", "Start-2026c", "Start-2026d"} {
+		if strings.Contains(got.stderr, secret) || strings.Contains(got.stdout, secret) {
+			t.Errorf("password %q appears in the output", secret)
+		}
+	}
+
+	// The same command again sends only the failures and carries the rest.
+	again := invoke(t, env, "run", in)
+	if again.code != exitRowsFailed {
+		t.Fatalf("second run exit %d:\n%s", again.code, again.stderr)
+	}
+	recs2 := readCSV(t, out)
+	for i := 1; i <= 2; i++ {
+		if strings.Join(recs2[i], ",") != strings.Join(recs[i], ",") {
+			t.Errorf("SUCCESS row %d changed on the second run:\n%q\n%q", i, recs[i], recs2[i])
+		}
+	}
+}
+
+func TestOneRunPerResultFile(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "hires.csv", goodCSV)
+	out := filepath.Join(dir, "hires.results.csv")
+	lock := flock.New(out + ".lock")
+	if ok, err := lock.TryLock(); !ok || err != nil {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
+	defer lock.Unlock()
+	env, srv := simEnv(t, "1234")
+	got := invoke(t, env, "run", in)
+	if got.code != exitUsage || !strings.Contains(got.stderr, "another vicionboard run") {
+		t.Errorf("exit %d, stderr %s; want 2 and a clear message", got.code, got.stderr)
+	}
+	if n := len(srv.Sim.Requests()); n != 0 {
+		t.Errorf("%d requests sent while another run holds the result file", n)
+	}
+}
+
+func TestPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "hires.csv", goodCSV)
+	passFile := writeFile(t, dir, "pass", "1234\n")
+	env, _ := simEnv(t, "")
+	got := invoke(t, env, "run", in, "--api-pass-file", passFile)
+	if got.code != exitOK {
+		t.Errorf("exit %d:\n%s", got.code, got.stderr)
+	}
+}

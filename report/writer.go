@@ -1,0 +1,120 @@
+// Package report writes the result CSV of a run (every input column, then
+// the result_* columns) and the summary printed at the end.
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vicionboard/vicionboard/batch"
+)
+
+// ResultColumns are the columns the writer appends to the input's columns.
+var ResultColumns = []string{
+	"result_status", "result_login", "result_reason", "result_warnings", "result_row", "result_at",
+}
+
+// FileMode is the permission of result files: they hold passwords.
+const FileMode os.FileMode = 0o600
+
+// Options tunes a Writer.
+type Options struct {
+	// RawCells turns off the defusing of spreadsheet formulas: by default a
+	// cell starting with = + - @ tab or carriage return is written with a
+	// leading ' so that a spreadsheet shows it as text.
+	RawCells bool
+}
+
+// Writer writes a result CSV row by row, flushing each row so that a crash
+// keeps every finished row. It implements batch.Sink.
+type Writer struct {
+	csv  *csv.Writer
+	opts Options
+	buf  []string
+}
+
+var _ batch.Sink = (*Writer)(nil)
+
+// NewWriter writes the header (columns, then ResultColumns) to w.
+func NewWriter(w io.Writer, columns []string, opts Options) (*Writer, error) {
+	rw := &Writer{csv: csv.NewWriter(w), opts: opts}
+	header := make([]string, 0, len(columns)+len(ResultColumns))
+	header = append(header, columns...)
+	header = append(header, ResultColumns...)
+	if err := rw.writeRecord(header); err != nil {
+		return nil, fmt.Errorf("write result header: %w", err)
+	}
+	return rw, nil
+}
+
+// Create opens path for a new result file with mode 0600, truncating an
+// existing one, and writes the header.
+func Create(path string, columns []string, opts Options) (*Writer, *os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, FileMode)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create result file: %w", err)
+	}
+	if err := f.Chmod(FileMode); err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("create result file: %w", err)
+	}
+	w, err := NewWriter(f, columns, opts)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return w, f, nil
+}
+
+// Write writes one row: its cells, then its outcome. An outcome carried over
+// from an earlier run keeps its original status, login, reason, warnings and
+// time.
+func (w *Writer) Write(row batch.Row, out batch.Outcome) error {
+	rec := w.buf[:0]
+	rec = append(rec, row.Cells...)
+	if p := out.Carried; p != nil {
+		rec = append(rec, p.Status, p.Login, p.Reason, p.Warnings, strconv.Itoa(row.Line), p.At)
+	} else {
+		at := ""
+		if !out.At.IsZero() {
+			at = out.At.UTC().Format(time.RFC3339)
+		}
+		rec = append(rec, string(out.Status), out.Login, out.Reason, out.WarningText(), strconv.Itoa(row.Line), at)
+	}
+	w.buf = rec
+	return w.writeRecord(rec)
+}
+
+func (w *Writer) writeRecord(rec []string) error {
+	if !w.opts.RawCells {
+		for i, c := range rec {
+			rec[i] = Defuse(c)
+		}
+	}
+	if err := w.csv.Write(rec); err != nil {
+		return err
+	}
+	w.csv.Flush()
+	return w.csv.Error()
+}
+
+// Defuse returns s with a leading ' when a spreadsheet would otherwise take
+// it for a formula: it starts with = + - @ tab or carriage return, possibly
+// after apostrophes (so that a cell that really starts with ' survives the
+// round trip through batch's reader, which removes exactly one).
+func Defuse(s string) string {
+	rest := strings.TrimLeft(s, "'")
+	if rest != "" && strings.ContainsRune(formulaStarts, rune(rest[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// formulaStarts are the first characters that make a spreadsheet evaluate a
+// cell.
+const formulaStarts = "=+-@\t\r"

@@ -1,0 +1,465 @@
+package vicidial
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
+)
+
+// EndpointPath is where VICIdial serves the non-agent API.
+const EndpointPath = "/vicidial/non_agent_api.php"
+
+// Defaults of Config.
+const (
+	DefaultSource  = "vicionboard"
+	DefaultTimeout = 30 * time.Second
+	maxBody        = 1 << 20
+	maxRetryAfter  = 60 * time.Second
+)
+
+// Config configures a Client.
+type Config struct {
+	URL        string        // server base URL (http://host[:port]) or the full endpoint URL
+	User       string        // API user
+	Pass       Secret        // API password
+	Source     string        // the source label, 2-20 characters; default "vicionboard"
+	Timeout    time.Duration // per HTTP attempt; default 30s
+	Retries    int           // extra attempts for failures that are safe to resend
+	Limiter    *rate.Limiter // paces every HTTP attempt, retries included; nil = unlimited
+	HTTPClient *http.Client  // optional
+	CAFile     string        // extra PEM CA for HTTPS
+	Insecure   bool          // skip TLS verification
+	Logger     zerolog.Logger
+	// Sleep waits between retries; default a ctx-aware timer (tests replace it).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Client calls VICIdial's non-agent API. It is safe for concurrent use.
+type Client struct {
+	cfg      Config
+	endpoint string
+	http     *http.Client
+	log      zerolog.Logger
+	attempts atomic.Int64
+}
+
+// New returns a client for cfg.
+func New(cfg Config) (*Client, error) {
+	if cfg.Source == "" {
+		cfg.Source = DefaultSource
+	}
+	if n := len(cfg.Source); n < 2 || n > 20 {
+		return nil, fmt.Errorf("source %q: must be 2 to 20 characters", cfg.Source)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Retries < 0 {
+		cfg.Retries = 0
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
+	endpoint, err := endpointURL(cfg.URL)
+	if err != nil {
+		return nil, err
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns = 128
+		tr.MaxIdleConnsPerHost = 64
+		tr.ForceAttemptHTTP2 = true
+		if cfg.CAFile != "" || cfg.Insecure {
+			tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.Insecure} //nolint:gosec // an explicit, loudly warned flag
+			if cfg.CAFile != "" {
+				pem, err := os.ReadFile(cfg.CAFile)
+				if err != nil {
+					return nil, fmt.Errorf("CA file: %w", err)
+				}
+				pool, err := x509.SystemCertPool()
+				if err != nil || pool == nil {
+					pool = x509.NewCertPool()
+				}
+				if !pool.AppendCertsFromPEM(pem) {
+					return nil, fmt.Errorf("CA file %s: no PEM certificate in it", cfg.CAFile)
+				}
+				tc.RootCAs = pool
+			}
+			tr.TLSClientConfig = tc
+		}
+		hc = &http.Client{Transport: tr}
+	}
+	return &Client{cfg: cfg, endpoint: endpoint, http: hc, log: cfg.Logger}, nil
+}
+
+// endpointURL completes a base URL with EndpointPath.
+func endpointURL(raw string) (string, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("server URL %q: want http(s)://host[:port][/vicidial/non_agent_api.php]", raw)
+	}
+	if u.User != nil {
+		return "", fmt.Errorf("server URL: credentials in the URL are not accepted; use the API user and password settings")
+	}
+	if u.Path == "" || u.Path == "/" {
+		u.Path = EndpointPath
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return u.String(), nil
+}
+
+// APIUser returns the API user's login.
+func (c *Client) APIUser() string { return c.cfg.User }
+
+// Attempts returns how many HTTP requests the client has sent.
+func (c *Client) Attempts() int64 { return c.attempts.Load() }
+
+// form holds a request's fields; secrets are kept apart to redact bodies.
+type form struct {
+	values  url.Values
+	secrets []string
+}
+
+func (f *form) set(k, v string) {
+	if v != "" {
+		f.values.Set(k, v)
+	}
+}
+
+func (f *form) secret(k string, s Secret) {
+	if s != "" {
+		f.values.Set(k, s.Reveal())
+		f.secrets = append(f.secrets, s.Reveal())
+	}
+}
+
+func (c *Client) newForm(function string) *form {
+	f := &form{values: url.Values{}}
+	f.values.Set("source", c.cfg.Source)
+	f.values.Set("user", c.cfg.User)
+	f.secret("pass", c.cfg.Pass)
+	f.values.Set("function", function)
+	return f
+}
+
+// AddUser creates an account with add_user.
+func (c *Client) AddUser(ctx context.Context, req AddUserRequest) (Created, error) {
+	f := c.newForm("add_user")
+	f.set("agent_user", req.Login)
+	f.secret("agent_pass", req.Pass)
+	f.set("agent_user_level", strconv.Itoa(req.Level))
+	f.set("agent_full_name", req.FullName)
+	f.set("agent_user_group", req.Group)
+	f.set("phone_login", req.PhoneLogin)
+	f.secret("phone_pass", req.PhonePass)
+	f.set("hotkeys_active", req.HotkeysActive)
+	f.set("voicemail_id", req.VoicemailID)
+	f.set("email", req.Email)
+	f.set("custom_one", req.CustomOne)
+	f.set("custom_two", req.CustomTwo)
+	f.set("custom_three", req.CustomThree)
+	f.set("custom_four", req.CustomFour)
+	f.set("custom_five", req.CustomFive)
+	f.set("wrapup_seconds_override", req.WrapupSecondsOverride)
+	f.set("agent_choose_ingroups", req.AgentChooseIngroups)
+	f.set("agent_choose_blended", req.AgentChooseBlended)
+	f.set("closer_default_blended", req.CloserDefaultBlended)
+	f.set("in_groups", strings.Join(req.InGroups, "|"))
+	return c.create(ctx, "add_user", req.Login, f)
+}
+
+// CopyUser creates an account from a template with copy_user.
+func (c *Client) CopyUser(ctx context.Context, req CopyUserRequest) (Created, error) {
+	f := c.newForm("copy_user")
+	f.set("agent_user", req.Login)
+	f.secret("agent_pass", req.Pass)
+	f.set("agent_full_name", req.FullName)
+	f.set("source_user", req.SourceUser)
+	return c.create(ctx, "copy_user", req.Login, f)
+}
+
+func (c *Client) create(ctx context.Context, function, login string, f *form) (Created, error) {
+	line, err := c.call(ctx, function, login, f)
+	if err != nil {
+		return Created{}, err
+	}
+	if cr, ok := created(line); ok && line.Success && line.Function == function {
+		return cr, nil
+	}
+	return Created{}, &ResponseError{Kind: KindUnparseable, Status: 200, Excerpt: c.describe(line, f)}
+}
+
+// UpdateUser changes an account with update_user.
+func (c *Client) UpdateUser(ctx context.Context, req UpdateUserRequest) error {
+	f := c.newForm("update_user")
+	f.set("agent_user", req.Login)
+	f.secret("agent_pass", req.Pass)
+	f.set("agent_user_level", req.Level)
+	f.set("agent_full_name", req.FullName)
+	f.set("agent_user_group", req.Group)
+	f.set("phone_login", req.PhoneLogin)
+	f.secret("phone_pass", req.PhonePass)
+	f.set("hotkeys_active", req.HotkeysActive)
+	f.set("voicemail_id", req.VoicemailID)
+	f.set("email", req.Email)
+	f.set("custom_one", req.CustomOne)
+	f.set("custom_two", req.CustomTwo)
+	f.set("custom_three", req.CustomThree)
+	f.set("custom_four", req.CustomFour)
+	f.set("custom_five", req.CustomFive)
+	f.set("active", req.Active)
+	f.set("wrapup_seconds_override", req.WrapupSecondsOverride)
+	f.set("in_groups", strings.Join(req.InGroups, "|"))
+	line, err := c.call(ctx, "update_user", req.Login, f)
+	if err != nil {
+		return err
+	}
+	if !line.Success || line.Function != "update_user" {
+		return &ResponseError{Kind: KindUnparseable, Status: 200, Excerpt: c.describe(line, f)}
+	}
+	return nil
+}
+
+// UserDetails looks an account up. A missing account is an *APIError with
+// ReasonUserNotFound.
+func (c *Client) UserDetails(ctx context.Context, login string) (UserDetails, error) {
+	f := c.newForm("user_details")
+	f.set("agent_user", login)
+	line, err := c.call(ctx, "user_details", login, f)
+	if err != nil {
+		return UserDetails{}, err
+	}
+	if d, ok := parseUserDetails(line.Raw); ok {
+		return d, nil
+	}
+	return UserDetails{}, &ResponseError{Kind: KindUnparseable, Status: 200, Excerpt: c.describe(line, f)}
+}
+
+// Version asks the server's version. It does not check credentials: it
+// proves only that the server is up.
+func (c *Client) Version(ctx context.Context) (VersionInfo, error) {
+	f := c.newForm("version")
+	line, err := c.call(ctx, "version", "", f)
+	if err != nil {
+		return VersionInfo{}, err
+	}
+	if v, ok := parseVersion(line.Raw); ok {
+		return v, nil
+	}
+	return VersionInfo{}, &ResponseError{Kind: KindUnparseable, Status: 200, Excerpt: c.describe(line, f)}
+}
+
+var chooseFile = regexp.MustCompile(`choose_file\('([^']*)',`)
+
+// InGroups lists the server's active in-groups (ingroup_list).
+func (c *Client) InGroups(ctx context.Context) ([]string, error) {
+	f := c.newForm("ingroup_list")
+	body, err := c.roundTrip(ctx, "ingroup_list", "", f)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(string(body), "ERROR: ") {
+		if _, err := ParseLine(body); err != nil {
+			return nil, err
+		}
+	}
+	var ids []string
+	for _, m := range chooseFile.FindAllSubmatch(body, -1) {
+		ids = append(ids, string(m[1]))
+	}
+	return ids, nil
+}
+
+func (c *Client) describe(line Line, f *form) string {
+	s := line.Raw
+	if line.Success {
+		s = "SUCCESS: " + line.Function + " " + line.Message
+	}
+	return redact(excerpt(s), f.secrets)
+}
+
+// call sends a request and parses its one-line answer.
+func (c *Client) call(ctx context.Context, function, login string, f *form) (Line, error) {
+	body, err := c.roundTrip(ctx, function, login, f)
+	if err != nil {
+		return Line{}, err
+	}
+	line, err := ParseLine(body)
+	var respErr *ResponseError
+	if errors.As(err, &respErr) {
+		respErr.Excerpt = redact(respErr.Excerpt, f.secrets)
+	}
+	if err != nil {
+		return line, err
+	}
+	return line, nil
+}
+
+// roundTrip sends the form, retrying what is safe to resend, and returns the
+// body of a 200 answer.
+func (c *Client) roundTrip(ctx context.Context, function, login string, f *form) ([]byte, error) {
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval = 250 * time.Millisecond
+	bo.MaxInterval = 10 * time.Second
+	bo.RandomizationFactor = 0.5
+	for attempt := 0; ; attempt++ {
+		body, err := c.attempt(ctx, function, login, f)
+		if err == nil {
+			return body, nil
+		}
+		retry, wait := shouldRetry(err)
+		if !retry || attempt >= c.cfg.Retries || ctx.Err() != nil {
+			return nil, err
+		}
+		if next := bo.NextBackOff(); wait < next {
+			wait = next
+		}
+		c.log.Debug().Str("function", function).Str("login", login).Err(err).Dur("wait", wait).Msg("retrying")
+		if serr := c.cfg.Sleep(ctx, wait); serr != nil {
+			return nil, err
+		}
+	}
+}
+
+// shouldRetry decides, for every call, whether a failure is safe to resend:
+// only when the request certainly had no effect (not written, refused) or a
+// gateway says so (429, 502, 503, 504, honouring Retry-After).
+func shouldRetry(err error) (bool, time.Duration) {
+	var tErr *TransportError
+	if errors.As(err, &tErr) {
+		// Not written: the server cannot have acted on it.
+		return !tErr.Sent, 0
+	}
+	var rErr *ResponseError
+	if errors.As(err, &rErr) && rErr.Kind == KindHTTPStatus {
+		switch rErr.Status {
+		case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+			wait := time.Duration(rErr.RetryAfter) * time.Second
+			if wait > maxRetryAfter {
+				wait = maxRetryAfter
+			}
+			return true, wait
+		}
+	}
+	return false, 0
+}
+
+var errAttemptTimeout = errors.New("request timed out")
+
+// attempt makes one HTTP request.
+func (c *Client) attempt(ctx context.Context, function, login string, f *form) ([]byte, error) {
+	if c.cfg.Limiter != nil {
+		if err := c.cfg.Limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%s: waiting for the rate limiter: %w", function, ctx.Err())
+			}
+			return nil, fmt.Errorf("%s: rate limiter: %w", function, err)
+		}
+	}
+	actx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errAttemptTimeout)
+	defer cancel()
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), http.MethodPost, c.endpoint,
+		strings.NewReader(f.values.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", function, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", "vicionboard")
+	start := time.Now()
+	c.attempts.Add(1)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.log.Debug().Str("function", function).Str("login", login).Bool("sent", wrote.Load()).Dur("took", time.Since(start)).Msg("request failed")
+		cause := err
+		if errors.Is(err, context.DeadlineExceeded) && context.Cause(actx) == errAttemptTimeout && ctx.Err() == nil {
+			cause = fmt.Errorf("%w after %s", errAttemptTimeout, c.cfg.Timeout)
+		}
+		return nil, &TransportError{Op: function, Sent: wrote.Load(), Err: stripURL(cause)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	c.log.Debug().Str("function", function).Str("login", login).Int("status", resp.StatusCode).
+		Dur("took", time.Since(start)).Msg("response")
+	if err != nil {
+		return nil, &TransportError{Op: function, Sent: true, Err: stripURL(err)}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, c.statusError(resp, body, f)
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil, &ResponseError{Kind: KindEmptyBody, Status: resp.StatusCode}
+	}
+	return body, nil
+}
+
+// statusError describes a non-200 answer; a complete SUCCESS line in it
+// means the account was created anyway.
+func (c *Client) statusError(resp *http.Response, body []byte, f *form) error {
+	e := &ResponseError{Kind: KindHTTPStatus, Status: resp.StatusCode}
+	if ra, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && ra > 0 {
+		e.RetryAfter = ra
+	}
+	text := strings.TrimSpace(string(body))
+	if line, err := ParseLine(body); err == nil && line.Success {
+		if cr, ok := created(line); ok {
+			e.Created = &cr
+		}
+		text = "SUCCESS: " + line.Function + " " + line.Message
+	}
+	first, _, _ := strings.Cut(text, "\n")
+	e.Excerpt = redact(excerpt(first), f.secrets)
+	return e
+}
+
+// redact removes every secret from s.
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) > 0 {
+			s = strings.ReplaceAll(s, sec, redacted)
+		}
+	}
+	return s
+}
+
+// stripURL keeps a *url.Error's cause without the URL (it names the
+// endpoint only, but the message is shorter without it).
+func stripURL(err error) error {
+	var uErr *url.Error
+	if errors.As(err, &uErr) {
+		return uErr.Err
+	}
+	return err
+}
+
+// sleep waits for d or until ctx is done, with a little jitter.
+func sleep(ctx context.Context, d time.Duration) error {
+	d += time.Duration(rand.Int64N(int64(d/10) + 1))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
