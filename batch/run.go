@@ -162,6 +162,9 @@ func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
 		slot := w.reserve(row)
 		out, job := r.triage(ctx, row, logins, keys)
 		if job == nil {
+			if out.Carried == nil {
+				r.logOutcome(row, Plan{}, out)
+			}
 			slot <- out
 			continue
 		}
@@ -335,7 +338,7 @@ func (r *run) logOutcome(row Row, plan Plan, out Outcome) {
 	if out.Status != StatusSuccess {
 		ev = r.log.Warn()
 	}
-	ev.Int("line", row.Line).Str("function", plan.Action.String()).Str("login", plan.Login()).
+	ev.Int("line", row.Line).Str("function", plan.Action.String()).Str("login", row.Fields.Login).
 		Str("status", string(out.Status)).Str("created_login", out.Login).Str("code", out.Code).
 		Str("reason", out.Reason).Msg("row")
 }
