@@ -113,8 +113,11 @@ func New(cfg Config) (*Client, error) {
 // endpointURL completes a base URL with EndpointPath.
 func endpointURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", fmt.Errorf("server URL %q: want http(s)://host[:port][/vicidial/non_agent_api.php]", raw)
+	if err != nil {
+		return "", errors.New("server URL: cannot be parsed; want http(s)://host[:port][/vicidial/non_agent_api.php]")
+	}
+	if u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("server URL %q: want http(s)://host[:port][/vicidial/non_agent_api.php]", u.Redacted())
 	}
 	if u.User != nil {
 		return "", fmt.Errorf("server URL: credentials in the URL are not accepted; use the API user and password settings")
@@ -307,10 +310,22 @@ func (c *Client) call(ctx context.Context, function, login string, f *form) (Lin
 	if errors.As(err, &respErr) {
 		respErr.Excerpt = redact(respErr.Excerpt, f.secrets)
 	}
-	if err != nil {
-		return line, err
+	if line.Err != nil {
+		redactAPIError(line.Err, f.secrets)
 	}
-	return line, nil
+	return line, err
+}
+
+// redactAPIError removes passwords the server echoed in an error line: the
+// request's own, and the filtered password of YOU MUST USE ALL REQUIRED
+// FIELDS (APIUSER|LOGIN|PASS|...), which may differ from what was sent.
+func redactAPIError(e *APIError, secrets []string) {
+	for i, d := range e.Data {
+		e.Data[i] = redact(d, secrets)
+	}
+	if e.Reason == ReasonMissingFields && len(e.Data) > 2 && e.Data[2] != "" {
+		e.Data[2] = redacted
+	}
 }
 
 // roundTrip sends the form, retrying what is safe to resend, and returns the
