@@ -1,9 +1,9 @@
 package vicidial_test
 
 import (
-	"fmt"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
