@@ -73,7 +73,10 @@ func (d *decoder) GetCSVRow() ([]string, error) {
 	}
 	for {
 		cells, err := d.r.Read()
-		line, _ := d.r.FieldPos(0)
+		line := 0
+		if err == nil {
+			line, _ = d.r.FieldPos(0)
+		}
 		if err == io.EOF {
 			return nil, io.EOF
 		}
