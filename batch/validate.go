@@ -51,6 +51,9 @@ var specialLetters = strings.NewReplacer(
 
 // transliterate turns accented letters into their ASCII base letters.
 func transliterate(s string) string {
+	if isASCII(s) {
+		return s
+	}
 	s = specialLetters.Replace(s)
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(t, s)
@@ -60,9 +63,21 @@ func transliterate(s string) string {
 	return out
 }
 
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
 // clean returns s as VICIdial would store it, after transliteration, with
 // spaces collapsed.
 func clean(s string) string {
+	if !unsafeText.MatchString(s) && !strings.Contains(s, "  ") && strings.TrimSpace(s) == s {
+		return s // the common case: nothing to clean
+	}
 	s = unsafeText.ReplaceAllString(transliterate(s), "")
 	return strings.TrimSpace(spaces.ReplaceAllString(s, " "))
 }

@@ -1,0 +1,99 @@
+package batch_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/rs/zerolog"
+
+	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/vicidial"
+	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
+)
+
+// genCSV returns n add_user rows with distinct logins.
+func genCSV(n int, prefix string) string {
+	var b strings.Builder
+	b.WriteString("employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,in_groups\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "E%d,%s%07d,Start-2026x,Agent Number %d,1,AGENTS,SALESLINE|SUPPORT\n", i, prefix, i, i)
+	}
+	return b.String()
+}
+
+type discardSink struct{ n int }
+
+func (d *discardSink) Write(batch.Row, batch.Outcome) error { d.n++; return nil }
+
+// BenchmarkRun measures the whole pipeline (reader, validation, pool, HTTP
+// client, simulator over loopback, ordered output) with no rate limit.
+func BenchmarkRun(b *testing.B) {
+	srv, err := vicidialtest.NewServer(vicidialtest.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	client, err := vicidial.New(vicidial.Config{URL: srv.URL, User: "6666", Pass: "1234"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const rowsPerOp = 500
+	b.ReportAllocs()
+	rows := 0
+	for i := 0; b.Loop(); i++ {
+		in, err := batch.NewReader(strings.NewReader(genCSV(rowsPerOp, fmt.Sprintf("b%03d", i%1000))), "bench.csv")
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink := &discardSink{}
+		if err := batch.Run(context.Background(), in, sink, batch.Config{Accounts: client, Workers: 8, Logger: zerolog.Nop()}); err != nil {
+			b.Fatal(err)
+		}
+		rows += sink.n
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkCheckOffline measures reading and validating rows with no
+// server: the cost per row that a 1,000,000-row file pays.
+func BenchmarkCheckOffline(b *testing.B) {
+	data := genCSV(10000, "c")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	rows := 0
+	for b.Loop() {
+		in, err := batch.NewReader(strings.NewReader(data), "bench.csv")
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink := &discardSink{}
+		if err := batch.Check(context.Background(), in, sink, batch.CheckConfig{Logger: zerolog.Nop()}); err != nil {
+			b.Fatal(err)
+		}
+		rows += sink.n
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// BenchmarkReader measures the CSV reader alone.
+func BenchmarkReader(b *testing.B) {
+	data := genCSV(10000, "r")
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		in, err := batch.NewReader(strings.NewReader(data), "bench.csv")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := in.Next(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
