@@ -105,12 +105,20 @@ func New(cfg Config) (*Client, error) {
 			}
 			tr.TLSClientConfig = tc
 		}
-		hc = &http.Client{Transport: tr}
+		hc = &http.Client{Transport: tr, CheckRedirect: refuseRedirect}
 	}
 	return &Client{cfg: cfg, endpoint: endpoint, http: hc, log: cfg.Logger}, nil
 }
 
-// endpointURL completes a base URL with EndpointPath.
+// refuseRedirect stops the client from following a redirect. Go turns a
+// redirected POST into a GET without its form (so VICIdial would answer
+// "Login incorrect" for an empty user, a misleading error), and a 307 or 308
+// would send the API password on to wherever the server points, https or
+// not. The 3xx answer becomes a *ResponseError that names the new location.
+func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// endpointURL completes a base URL with EndpointPath: "https://host",
+// "https://host/vicidial/" and the full endpoint URL all name the same API.
 func endpointURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
@@ -122,8 +130,13 @@ func endpointURL(raw string) (string, error) {
 	if u.User != nil {
 		return "", fmt.Errorf("server URL: credentials in the URL are not accepted; use the API user and password settings")
 	}
-	if u.Path == "" || u.Path == "/" {
-		u.Path = EndpointPath
+	if !strings.HasSuffix(u.Path, ".php") {
+		base := strings.TrimRight(u.Path, "/")
+		if strings.HasSuffix(base, "/vicidial") {
+			u.Path = base + "/non_agent_api.php"
+		} else {
+			u.Path = base + EndpointPath
+		}
 	}
 	u.RawQuery, u.Fragment = "", ""
 	return u.String(), nil
@@ -431,6 +444,12 @@ func (c *Client) attempt(ctx context.Context, function, login string, f *form) (
 // means the account was created anyway.
 func (c *Client) statusError(resp *http.Response, body []byte, f *form) error {
 	e := &ResponseError{Kind: KindHTTPStatus, Status: resp.StatusCode}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		if loc, err := resp.Location(); err == nil {
+			loc.RawQuery, loc.Fragment, loc.User = "", "", nil
+			e.Location = loc.String()
+		}
+	}
 	if ra, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && ra > 0 {
 		e.RetryAfter = ra
 	}

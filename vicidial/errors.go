@@ -132,6 +132,9 @@ type ResponseError struct {
 	Created *Created
 	// RetryAfter is the server's Retry-After, in seconds, when it sent one.
 	RetryAfter int
+	// Location is where a 3xx answer points (query removed). The client
+	// never follows a redirect: the server URL must be corrected instead.
+	Location string
 }
 
 // Error describes the response without any password.
@@ -142,6 +145,9 @@ func (e *ResponseError) Error() string {
 	case KindUnparseable:
 		return fmt.Sprintf("HTTP %d with an unrecognised body %q", e.Status, e.Excerpt)
 	default:
+		if e.Location != "" {
+			return fmt.Sprintf("HTTP %d: the server redirects to %s; use that address as the server URL", e.Status, e.Location)
+		}
 		if e.Excerpt == "" {
 			return fmt.Sprintf("HTTP %d", e.Status)
 		}
