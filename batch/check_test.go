@@ -117,3 +117,29 @@ func TestCheckWarnsOfUnknownInGroups(t *testing.T) {
 		t.Errorf("got %s warnings %q, want WOULD_SUCCEED with a warning naming NOSUCHGROUP", got.Status, got.Warnings)
 	}
 }
+
+// TestCheckRefusesAnAPIUserTheServerWouldFilter: the probes use the API
+// user's own login and rely on USER ALREADY EXISTS. The server filters a
+// login before looking it up, so the probe of an API user "api.user" would
+// look up (and create) "apiuser". Such a check is refused before anything
+// is sent, and the simulator holds no new account.
+func TestCheckRefusesAnAPIUserTheServerWouldFilter(t *testing.T) {
+	fx := vicidialtest.DefaultFixture()
+	dotted := fx.Accounts[0] // 6666: level 9, every right
+	dotted.User, dotted.Pass = "api.user", "dotted-pass-1"
+	fx.Accounts = append(fx.Accounts, dotted)
+	srv := newSim(t, vicidialtest.Options{Fixture: &fx})
+	before := srv.Sim.Snapshot()
+
+	err := batch.Check(context.Background(), reader(t, mixedCSV), &captureSink{}, batch.CheckConfig{
+		Inspector: newClient(t, srv, "api.user", "dotted-pass-1", zerolog.Nop()), APIUser: "api.user"})
+	if err == nil || !strings.Contains(err.Error(), `"api.user"`) {
+		t.Errorf("Check = %v, want an error naming the API user", err)
+	}
+	if n := len(srv.Sim.Requests()); n != 0 {
+		t.Errorf("%d request(s) sent, want none", n)
+	}
+	if diff := cmp.Diff(before, srv.Sim.Snapshot()); diff != "" {
+		t.Errorf("simulator state changed (-before +after):\n%s", diff)
+	}
+}
