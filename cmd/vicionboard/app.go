@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/vicidial"
 )
 
 // Exit codes, documented in the README.
@@ -60,8 +61,31 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, errRowsFailed) {
 		fmt.Fprintf(stderr, "vicionboard: %v\n", err)
+		if h := hint(err); h != "" {
+			fmt.Fprintf(stderr, "hint: %s\n", h)
+		}
 	}
 	return code
+}
+
+// hint tells a person what to do about a fatal condition, or returns "".
+func hint(err error) string {
+	switch vicidial.ReasonOf(err) {
+	case vicidial.ReasonLoginIncorrect:
+		return "check VICIDIAL_API_USER and the API password; every wrong try counts towards VICIdial's lockout (10 in 15 minutes), so fix them before running again"
+	case vicidial.ReasonLockedOut:
+		return "VICIdial locked the API user out after 10 failed logins; wait 15 minutes, and fix the password first"
+	case vicidial.ReasonNoPermission:
+		return `the API user needs user level 8 or more, "Modify Users", "API Access" (and "View Reports" for user_details) in the VICIdial admin screen`
+	case vicidial.ReasonFunctionNotAllowed:
+		return "allow add_user, copy_user and user_details in the API user's \"API Allowed Functions\""
+	case vicidial.ReasonInvalidSource:
+		return "--source must be 2 to 20 characters"
+	}
+	if vicidial.IsTransport(err) {
+		return "check --url / VICIDIAL_URL, and that this machine can reach the server"
+	}
+	return ""
 }
 
 // exitCode maps an error to the documented exit codes: the one place that

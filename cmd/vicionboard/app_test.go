@@ -192,3 +192,31 @@ func TestPasswordFile(t *testing.T) {
 		t.Errorf("exit %d:\n%s", got.code, got.stderr)
 	}
 }
+
+// TestFatalHints: a fatal stop tells a person what to do about it.
+func TestFatalHints(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.csv", goodCSV)
+	_, srv := simEnv(t, "")
+	tests := []struct {
+		name, url, user, pass string
+		wantHint              string
+	}{
+		{"wrong password", srv.URL, "6666", "wrong-pass-42", "lockout"},
+		{"no right to add users", srv.URL, "noperm", "noperm1", `"Modify Users"`},
+		{"function not allowed", srv.URL, "apilimited", "apilimit1", "API Allowed Functions"},
+		{"unreachable", "http://127.0.0.1:1", "6666", "1234", "check --url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"VICIDIAL_URL": tt.url, "VICIDIAL_API_USER": tt.user, "VICIDIAL_API_PASS": tt.pass}
+			got := invoke(t, env, "run", good, "--out", filepath.Join(dir, tt.user+".csv"), "--retries", "0")
+			if got.code != exitFatal {
+				t.Errorf("exit code %d, want %d; stderr:\n%s", got.code, exitFatal, got.stderr)
+			}
+			if !strings.Contains(got.stderr, "hint: ") || !strings.Contains(got.stderr, tt.wantHint) {
+				t.Errorf("stderr has no hint mentioning %q:\n%s", tt.wantHint, got.stderr)
+			}
+		})
+	}
+}
