@@ -34,6 +34,9 @@ type Reader struct {
 	resultIdx  map[string]int
 	isResult   bool
 	width      int
+	comma      rune
+	encoding   string
+	bom        bool
 
 	dec    *decoder
 	rows   chan Fields
@@ -122,12 +125,12 @@ func (d *decoder) GetCSVRows() ([][]string, error) {
 }
 
 func (d *decoder) widthError(line int, cells []string) *InputError {
-	// The values are not quoted: a stray comma shifts a password into the
-	// extra cells.
+	// The values are not quoted: a stray delimiter shifts a password into
+	// the extra cells.
 	msg := fmt.Sprintf("row has %d fields, header has %d", len(cells), d.width)
 	col := 0
 	if len(cells) > d.width {
-		msg += " (an unquoted comma in a value?)"
+		msg += fmt.Sprintf(" (an unquoted %s in a value?)", commaName(d.r.Comma))
 		col = d.width + 1
 	}
 	return &InputError{File: d.file, Line: line, Column: col, Msg: msg}
@@ -164,10 +167,31 @@ func normaliseHeader(h string) string {
 	return h
 }
 
+// commaName names a delimiter in a message.
+func commaName(c rune) string {
+	switch c {
+	case ',':
+		return "comma"
+	case ';':
+		return `";"`
+	case '\t':
+		return "tab"
+	}
+	return fmt.Sprintf("%q", c)
+}
+
 // NewReader reads and checks the header of the CSV in r; file names the
-// input in every message.
+// input in every message. The delimiter is taken from the header line:
+// ',' unless the line has no comma outside quotes but a ';' or a tab.
+// Input that is not valid UTF-8 in its first 64 KiB (and has no UTF-8
+// BOM) is decoded as Windows-1252.
 func NewReader(r io.Reader, file string) (*Reader, error) {
-	cr := csv.NewReader(r)
+	in, err := sniff(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	cr := csv.NewReader(in.r)
+	cr.Comma = in.comma
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -180,7 +204,7 @@ func NewReader(r io.Reader, file string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	rd := &Reader{file: file, width: len(header), resultIdx: map[string]int{}}
+	rd := &Reader{file: file, width: len(header), comma: in.comma, encoding: in.encoding, bom: in.bom, resultIdx: map[string]int{}}
 	seen := map[string]int{}
 	isResultCol := map[string]bool{}
 	for _, c := range resultColumns {
@@ -207,7 +231,15 @@ func NewReader(r io.Reader, file string) (*Reader, error) {
 	_, rd.isResult = rd.resultIdx[colStatus]
 	for _, req := range []string{"agent_user", "agent_pass", "agent_full_name"} {
 		if _, ok := seen[req]; !ok {
-			return nil, &InputError{File: file, Line: 1, Msg: fmt.Sprintf("required column %q is missing", req)}
+			msg := fmt.Sprintf("required column %q is missing", req)
+			for _, c := range []rune{';', '\t'} {
+				if strings.ContainsRune(strings.Join(header, ""), c) {
+					msg += fmt.Sprintf(" (the header is read as %s-separated but contains a %s: mixed delimiters?)",
+						commaName(in.comma), commaName(c))
+					break
+				}
+			}
+			return nil, &InputError{File: file, Line: 1, Msg: msg}
 		}
 	}
 	_, hasTemplate := seen[colTemplate]
@@ -232,6 +264,17 @@ func NewReader(r io.Reader, file string) (*Reader, error) {
 // every header cell as written (trimmed, BOM removed), result_* columns
 // left out.
 func (r *Reader) Columns() []string { return r.columns }
+
+// Comma returns the delimiter the input uses: ',', ';' or '\t'.
+func (r *Reader) Comma() rune { return r.comma }
+
+// Encoding returns the encoding the input was read in: "UTF-8", or
+// "Windows-1252" when its start was not valid UTF-8.
+func (r *Reader) Encoding() string { return r.encoding }
+
+// BOM reports whether the input started with a UTF-8 byte order mark, as
+// Excel's "CSV UTF-8" exports do.
+func (r *Reader) BOM() bool { return r.bom }
 
 // IsResultFile reports whether the input is the result file of an earlier
 // run (it has a result_status column).

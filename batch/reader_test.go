@@ -96,6 +96,8 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"agent_user,agent_pass,agent_full_name\n", "template"},
 		{"agent_user,agent_pass,agent_full_name,template,Agent_User\n", "input.csv:1:5"},
 		{"agent_user,agent_pass,agent_full_name,template,\n", "empty column name"},
+		{"agent_user;agent_pass,agent_full_name,template\n", `contains a ";": mixed delimiters?`},
+		{"agent_user\tagent_pass,agent_full_name,template\n", "contains a tab: mixed delimiters?"},
 	}
 	for _, tt := range tests {
 		_, err := batch.NewReader(strings.NewReader(tt.csv), "input.csv")
@@ -156,12 +158,176 @@ func TestReaderCloseEarly(t *testing.T) {
 	}
 }
 
+func TestReaderDelimiter(t *testing.T) {
+	tests := []struct {
+		name, csv string
+		comma     rune
+		login     string
+		fullName  string
+		cells     []string
+	}{
+		{"semicolon", "agent_user;agent_pass;agent_full_name;template;Site\r\n jdoe ;pw,1;Doe, Jane;5555;Paris\r\n",
+			';', "jdoe", "Doe, Jane", []string{" jdoe ", "pw,1", "Doe, Jane", "5555", "Paris"}},
+		{"tab", "agent_user\tagent_pass\tagent_full_name\ttemplate\tSite\njdoe\tpw;1\tDoe, Jane\t5555\tParis\n",
+			'\t', "jdoe", "Doe, Jane", []string{"jdoe", "pw;1", "Doe, Jane", "5555", "Paris"}},
+		{"comma with ; in values", "agent_user,agent_pass,agent_full_name,template,Site\njdoe,pw;1,Doe; Jane,5555,Paris;Lyon\n",
+			',', "jdoe", "Doe; Jane", []string{"jdoe", "pw;1", "Doe; Jane", "5555", "Paris;Lyon"}},
+		{"comma with ; in a quoted header", "agent_user,agent_pass,agent_full_name,template,\"Site;Floor\"\njdoe,pw,Jane,5555,P;2\n",
+			',', "jdoe", "Jane", []string{"jdoe", "pw", "Jane", "5555", "P;2"}},
+		{"semicolon with a quoted header comma", "\"agent_user\";\"agent_pass\";\"agent_full_name\";\"template\";\"Site, Floor\"\njdoe;pw;Jane;5555;\"Paris, 2\"\n",
+			';', "jdoe", "Jane", []string{"jdoe", "pw", "Jane", "5555", "Paris, 2"}},
+		{"semicolon with BOM", "\uFEFFagent_user;agent_pass;agent_full_name;template;Site\njdoe;pw;Jane;5555;Paris\n",
+			';', "jdoe", "Jane", []string{"jdoe", "pw", "Jane", "5555", "Paris"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, rows := readAll(t, tt.csv)
+			if got, want := r.Comma(), tt.comma; got != want {
+				t.Errorf("Comma = %q, want %q", got, want)
+			}
+			if got, want := len(r.Columns()), 5; got != want {
+				t.Fatalf("%d columns %q, want %d", got, r.Columns(), want)
+			}
+			if len(rows) != 1 || rows[0].Err != nil {
+				t.Fatalf("rows = %+v, want one good row", rows)
+			}
+			if got, want := rows[0].Fields.Login, tt.login; got != want {
+				t.Errorf("Login = %q, want %q", got, want)
+			}
+			if got, want := rows[0].Fields.FullName, tt.fullName; got != want {
+				t.Errorf("FullName = %q, want %q", got, want)
+			}
+			if diff := cmp.Diff(tt.cells, rows[0].Cells); diff != "" {
+				t.Errorf("Cells (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestReaderDelimiterLineNumbers(t *testing.T) {
+	csv := "agent_user;agent_pass;agent_full_name;template\n" + // line 1
+		"a1;pw;One;5555\n" + // 2
+		"\n" + // 3 blank
+		"a2;pw;\"Two\nLines\";5555\n" + // 4-5
+		"a3;pw;Three\n" + // 6 short
+		"a4;pw;Fo;ur;5555\n" + // 7 long
+		"a5;pw;F\xfcnf;5555\n" // 8
+	tests := []struct {
+		name, csv, enc string
+	}{
+		{"UTF-8", strings.ReplaceAll(csv, "\xfc", "ü"), "UTF-8"},
+		{"Windows-1252 CRLF", strings.ReplaceAll(csv, "\n", "\r\n"), "Windows-1252"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, rows := readAll(t, tt.csv)
+			if got, want := r.Encoding(), tt.enc; got != want {
+				t.Errorf("Encoding = %q, want %q", got, want)
+			}
+			var got []int
+			for _, row := range rows {
+				got = append(got, row.Line)
+			}
+			if diff := cmp.Diff([]int{2, 4, 6, 7, 8}, got); diff != "" {
+				t.Fatalf("lines (-want +got):\n%s", diff)
+			}
+			for _, i := range []int{2, 3} {
+				if rows[i].Err == nil || rows[i].Err.Line != rows[i].Line {
+					t.Errorf("line %d: error %v, want one on that line", rows[i].Line, rows[i].Err)
+				}
+			}
+			if got, want := rows[3].Err.Error(), `input.csv:7:5: row has 5 fields, header has 4 (an unquoted ";" in a value?)`; got != want {
+				t.Errorf("error %q, want %q", got, want)
+			}
+			if got, want := rows[1].Fields.FullName, "Two\nLines"; got != want {
+				t.Errorf("FullName = %q, want %q", got, want)
+			}
+			if got, want := rows[4].Fields.FullName, "Fünf"; got != want {
+				t.Errorf("FullName = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestReaderEncoding(t *testing.T) {
+	const header = "agent_user,agent_pass,agent_full_name,template\n"
+	// boundary puts the 3 bytes of "€" at offsets 65535-65537: the first
+	// 64 KiB end inside the character.
+	pad := header + "a0,pw,,5555\na1,pw,"
+	boundary := header + "a0,pw," + strings.Repeat("x", 65535-len(pad)) + ",5555\na1,pw,€ José Müller,5555\n"
+	if i := strings.Index(boundary, "€"); i != 65535 {
+		t.Fatalf("€ at %d", i)
+	}
+	tests := []struct {
+		name, csv, enc, fullName string
+	}{
+		{"Windows-1252", header + "a0,pw,x,5555\na1,pw,Jos\xe9 M\xfcller \x80,5555\n", "Windows-1252", "José Müller €"},
+		{"Windows-1252 semicolon", "agent_user;agent_pass;agent_full_name;template\r\na0;pw;x;5555\r\na1;pw;Jos\xe9 M\xfcller;5555\r\n",
+			"Windows-1252", "José Müller"},
+		{"UTF-8", header + "a0,pw,x,5555\na1,pw,José Müller,5555\n", "UTF-8", "José Müller"},
+		{"UTF-8 with BOM", "\uFEFF" + header + "a0,pw,x,5555\na1,pw,José Müller,5555\n", "UTF-8", "José Müller"},
+		{"UTF-8 cut at 64 KiB", boundary, "UTF-8", "€ José Müller"},
+		{"UTF-8, bad byte after 64 KiB", header + "a0,pw," + strings.Repeat("x", 70000) + ",5555\na1,pw,Jos\xe9,5555\n",
+			"UTF-8", "Jos\xe9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, rows := readAll(t, tt.csv)
+			if got, want := r.Encoding(), tt.enc; got != want {
+				t.Errorf("Encoding = %q, want %q", got, want)
+			}
+			if len(rows) != 2 || rows[1].Err != nil {
+				t.Fatalf("rows = %+v, want two good rows", rows)
+			}
+			if got, want := rows[1].Fields.FullName, tt.fullName; got != want {
+				t.Errorf("FullName = %q, want %q", got, want)
+			}
+			if got, want := rows[1].Cells[2], tt.fullName; got != want {
+				t.Errorf("Cells[2] = %q, want %q", got, want)
+			}
+			if got, want := rows[1].Line, 3; got != want {
+				t.Errorf("Line = %d, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestReaderBOM: a UTF-8 BOM is dropped from the stream, so a quoted first
+// header cell still parses, and BOM reports it (the result file then gets
+// one too, for Excel).
+func TestReaderBOM(t *testing.T) {
+	tests := []struct {
+		name, csv string
+		wantBOM   bool
+	}{
+		{"bom, quoted header", "\uFEFF\"agent_user\",\"agent_pass\",\"agent_full_name\",\"template\"\n\"jdoe\",\"pass12\",\"Jane Doe\",\"5555\"\n", true},
+		{"bom, plain header", "\uFEFFagent_user,agent_pass,agent_full_name,template\njdoe,pass12,Jane Doe,5555\n", true},
+		{"no bom", "agent_user,agent_pass,agent_full_name,template\njdoe,pass12,Jane Doe,5555\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, rows := readAll(t, tt.csv)
+			if got := r.BOM(); got != tt.wantBOM {
+				t.Errorf("BOM() = %v, want %v", got, tt.wantBOM)
+			}
+			if got, want := r.Columns()[0], "agent_user"; got != want {
+				t.Errorf("first column %q, want %q", got, want)
+			}
+			if len(rows) != 1 || rows[0].Err != nil || rows[0].Fields.Login != "jdoe" {
+				t.Fatalf("rows = %+v, want one row for jdoe", rows)
+			}
+		})
+	}
+}
+
 func FuzzReader(f *testing.F) {
 	f.Add("agent_user,agent_pass,agent_full_name,template\na,secretpw1,N,5555\n")
 	f.Add("\uFEFFagent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group\r\na,secretpw1,\"N\nM\",1,G\r\n\r\n")
 	f.Add("agent_user,agent_pass,agent_full_name,template\na,secretpw1,N\"x,5555\nb,secretpw1,N,5555,extra\n")
 	f.Add("agent_user,agent_pass,agent_full_name,template,result_status\na,secretpw1,'=N,5555,SUCCESS\n")
 	f.Add("agent_user,agent_pass,agent_full_name,template\n\"a,secretpw1,N,5555\n")
+	f.Add("agent_user;agent_pass;agent_full_name;template\r\na;secretpw1;\"N;M\";5555\r\n\r\nb;secretpw1;N\r\n")
+	f.Add("agent_user,agent_pass,agent_full_name,template\na,secretpw1,Jos\xe9 M\xfcller \x80,5555\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		r, err := batch.NewReader(strings.NewReader(in), "fuzz.csv")
 		if err != nil {

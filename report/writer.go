@@ -28,6 +28,12 @@ type Options struct {
 	// cell starting with = + - @ tab or carriage return is written with a
 	// leading ' so that a spreadsheet shows it as text.
 	RawCells bool
+	// Comma is the delimiter; zero means ','. The CLI passes the input's,
+	// so that a ";" export from a European Excel comes back the same way.
+	Comma rune
+	// BOM starts the file with a UTF-8 byte order mark, without which Excel
+	// on Windows reads UTF-8 as Windows-1252 ("José" shows as "JosÃ©").
+	BOM bool
 }
 
 // Writer writes a result CSV row by row, flushing each row so that a crash
@@ -42,7 +48,15 @@ var _ batch.Sink = (*Writer)(nil)
 
 // NewWriter writes the header (columns, then ResultColumns) to w.
 func NewWriter(w io.Writer, columns []string, opts Options) (*Writer, error) {
+	if opts.BOM {
+		if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+			return nil, fmt.Errorf("write result header: %w", err)
+		}
+	}
 	rw := &Writer{csv: csv.NewWriter(w), opts: opts}
+	if opts.Comma != 0 {
+		rw.csv.Comma = opts.Comma
+	}
 	header := make([]string, 0, len(columns)+len(ResultColumns))
 	header = append(header, columns...)
 	header = append(header, ResultColumns...)

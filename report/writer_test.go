@@ -60,6 +60,7 @@ func TestWriterGolden(t *testing.T) {
 	}{
 		{"result.golden.csv", report.Options{}},
 		{"result_raw.golden.csv", report.Options{RawCells: true}},
+		{"result_excel_semicolon.golden.csv", report.Options{Comma: ';', BOM: true}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cols, rows, outs := sampleRows()

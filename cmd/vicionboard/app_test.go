@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -218,5 +219,64 @@ func TestFatalHints(t *testing.T) {
 				t.Errorf("stderr has no hint mentioning %q:\n%s", tt.wantHint, got.stderr)
 			}
 		})
+	}
+}
+
+// TestExcelExportRoundTrip: a European Excel export (";"-separated,
+// Windows-1252) is onboarded with its accents intact; the result file comes
+// back the same way Excel wrote the input (";" and a BOM, so Excel shows
+// UTF-8 accents right), and fed back in it sends nothing already created.
+func TestExcelExportRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	// "José Müller" in Windows-1252: é = 0xE9, ü = 0xFC.
+	in := writeFile(t, dir, "hires.csv", "employee_id;agent_user;agent_pass;agent_full_name;agent_user_level;agent_user_group\r\n"+
+		"E1;jmuller;Start-2026a;Jos\xe9 M\xfcller;1;AGENTS\r\n"+
+		"E2;cdavis;Start-2026b;Chris Davis;1;BILLING\r\n")
+	env, srv := simEnv(t, "1234")
+	out := filepath.Join(dir, "hires.results.csv")
+
+	if got := invoke(t, env, "run", in, "--out", out); got.code != exitRowsFailed {
+		t.Fatalf("exit %d, want %d (BILLING does not exist); stderr:\n%s", got.code, exitRowsFailed, got.stderr)
+	}
+	if a, ok := srv.Sim.Account("jmuller"); !ok || a.FullName != "Jose Muller" {
+		t.Errorf("account jmuller = %+v, %v; want full name %q", a, ok, "Jose Muller")
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(raw, []byte("\uFEFFemployee_id;agent_user;")) {
+		t.Errorf("result starts %q, want a BOM and ';'", raw[:min(len(raw), 40)])
+	}
+	if !bytes.Contains(raw, []byte("José Müller")) {
+		t.Errorf("the result lost the accents (want the input's cell in UTF-8):\n%s", raw)
+	}
+
+	before := len(srv.Sim.Requests())
+	again := filepath.Join(dir, "again.csv")
+	if got := invoke(t, env, "run", out, "--out", again); got.code != exitRowsFailed {
+		t.Fatalf("feeding the result back: exit %d; stderr:\n%s", got.code, got.stderr)
+	}
+	for _, r := range srv.Sim.Requests()[before:] {
+		if r.Function == "add_user" && r.Params.Get("agent_user") == "jmuller" {
+			t.Errorf("jmuller was sent again although it was SUCCESS")
+		}
+	}
+	f, err := os.Open(again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	r.Comma = ';'
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(recs), 3; got != want {
+		t.Fatalf("%d records, want %d", got, want)
+	}
+	if got := recs[1][6]; got != "SUCCESS" {
+		t.Errorf("jmuller: %s on the second run, want SUCCESS carried over", got)
 	}
 }

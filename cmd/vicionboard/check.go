@@ -55,6 +55,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	}
 	defer inFile.Close()
 	defer in.Close()
+	logInput(log, input, in)
 	cfg := batch.CheckConfig{Workers: o.server.workers, Strict: o.strict, Logger: log}
 	title := "vicionboard check (offline: local rules only)"
 	if o.server.configured() {
@@ -65,7 +66,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 		cfg.Inspector, cfg.APIUser = client, o.server.apiUser
 		title = "vicionboard check (online: predicted by the server, nothing written)"
 	}
-	w, resultFile, err := report.Create(out, in.Columns(), report.Options{RawCells: o.rawCells})
+	w, resultFile, err := report.Create(out, in.Columns(), resultOptions(in, o.rawCells))
 	if err != nil {
 		return err
 	}

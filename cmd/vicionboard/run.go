@@ -198,7 +198,7 @@ func openInput(path string) (*batch.Reader, *os.File, error) {
 	if err != nil {
 		return nil, nil, usagef("input: %w", err)
 	}
-	r, err := batch.NewReader(bufio.NewReaderSize(f, 64*1024), path)
+	r, err := batch.NewReader(f, path)
 	if err != nil {
 		f.Close()
 		var inErr *batch.InputError
@@ -208,6 +208,22 @@ func openInput(path string) (*batch.Reader, *os.File, error) {
 		return nil, nil, usagef("%s: %w", path, err)
 	}
 	return r, f, nil
+}
+
+// logInput says how an input that is not a plain comma-separated UTF-8
+// file was read (an Excel export with ";" or in Windows-1252).
+func logInput(log zerolog.Logger, path string, in *batch.Reader) {
+	if in.Comma() != ',' || in.Encoding() != "UTF-8" {
+		log.Info().Str("file", path).Str("delimiter", fmt.Sprintf("%q", in.Comma())).Str("encoding", in.Encoding()).
+			Msg("input read with this delimiter and encoding")
+	}
+}
+
+// resultOptions writes the result file the way the input was written: the
+// same delimiter, and a BOM when the input came from Excel (it had one, or
+// was in Windows-1252), so that Excel shows accented names right.
+func resultOptions(in *batch.Reader, rawCells bool) report.Options {
+	return report.Options{RawCells: rawCells, Comma: in.Comma(), BOM: in.BOM() || in.Encoding() != "UTF-8"}
 }
 
 // runBatch is the run command.
@@ -227,6 +243,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	}
 	defer inFile.Close()
 	defer in.Close()
+	logInput(log, input, in)
 	client, err := o.server.client(cmd, a.getenv, log)
 	if err != nil {
 		return err
@@ -249,7 +266,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	w, resultFile, err := report.Create(out, in.Columns(), report.Options{RawCells: o.rawCells})
+	w, resultFile, err := report.Create(out, in.Columns(), resultOptions(in, o.rawCells))
 	if err != nil {
 		journal.Close()
 		return err
