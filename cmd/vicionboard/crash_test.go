@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -80,19 +81,11 @@ func TestSIGKILLAndRerun(t *testing.T) {
 	const rows = 60
 	in := writeFile(t, dir, "hires.csv", crashCSV(rows))
 	out := filepath.Join(dir, "hires.results.csv")
-	env := append(os.Environ(), "VICIDIAL_URL="+srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234")
 	rng := rand.New(rand.NewPCG(42, 7))
 
 	runOnce := func(killAfter time.Duration) (exit int, killed bool) {
-		cmd := exec.Command(bin, "run", in, "--out", out, "--workers", "4", "--rate", "0", "--log-format", "json")
-		cmd.Env = env
 		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
+		cmd, done := startRun(t, bin, srv, in, out, 4, &stderr)
 		if killAfter > 0 {
 			select {
 			case err := <-done:
@@ -156,6 +149,22 @@ func TestSIGKILLAndRerun(t *testing.T) {
 	}
 }
 
+// startRun starts the binary's run of in against srv as API user 6666,
+// unlimited rate, JSON logs to stderr, and returns it with a channel that
+// receives its Wait error.
+func startRun(t *testing.T, bin string, srv *vicidialtest.Server, in, out string, workers int, stderr io.Writer) (*exec.Cmd, <-chan error) {
+	t.Helper()
+	cmd := exec.Command(bin, "run", in, "--out", out, "--workers", fmt.Sprint(workers), "--rate", "0", "--log-format", "json")
+	cmd.Env = append(os.Environ(), "VICIDIAL_URL="+srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234")
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	return cmd, done
+}
+
 func exitOf(err error) int {
 	if err == nil {
 		return 0
@@ -184,16 +193,7 @@ func TestSignalStopsCleanly(t *testing.T) {
 			const rows = 40
 			in := writeFile(t, dir, "hires.csv", crashCSV(rows))
 			out := filepath.Join(dir, "hires.results.csv")
-			start := func() (*exec.Cmd, chan error) {
-				cmd := exec.Command(bin, "run", in, "--out", out, "--workers", "2", "--rate", "0", "--log-format", "json")
-				cmd.Env = append(os.Environ(), "VICIDIAL_URL="+srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234")
-				if err := cmd.Start(); err != nil {
-					t.Fatal(err)
-				}
-				done := make(chan error, 1)
-				go func() { done <- cmd.Wait() }()
-				return cmd, done
-			}
+			start := func() (*exec.Cmd, <-chan error) { return startRun(t, bin, srv, in, out, 2, io.Discard) }
 
 			cmd, done := start()
 			// Wait (not for a time: for evidence) until a row is written.
