@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -24,12 +25,35 @@ func genCSV(n int, prefix string) string {
 	return b.String()
 }
 
-type discardSink struct{ n int }
+// discardSink counts rows and the ones whose status is not want, so that a
+// benchmark measures the path it means to (creation, not "already exists").
+type discardSink struct {
+	want     batch.Status
+	n, wrong int
+}
 
-func (d *discardSink) Write(batch.Row, batch.Outcome) error { d.n++; return nil }
+func (d *discardSink) Write(_ batch.Row, out batch.Outcome) error {
+	d.n++
+	if out.Status != d.want {
+		d.wrong++
+	}
+	return nil
+}
+
+// allocsPerRow reports the heap allocations per row since before, a
+// runtime.MemStats read before the loop.
+func allocsPerRow(b *testing.B, before runtime.MemStats, rows int) {
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if rows > 0 {
+		b.ReportMetric(float64(after.Mallocs-before.Mallocs)/float64(rows), "allocs/row")
+	}
+}
 
 // BenchmarkRun measures the whole pipeline (reader, validation, pool, HTTP
 // client, simulator over loopback, ordered output) with no rate limit.
+// Every row must be created (a fresh login each time); allocs/row counts
+// the in-process simulator's allocations too.
 func BenchmarkRun(b *testing.B) {
 	srv, err := vicidialtest.NewServer(vicidialtest.Options{})
 	if err != nil {
@@ -43,18 +67,24 @@ func BenchmarkRun(b *testing.B) {
 	const rowsPerOp = 500
 	b.ReportAllocs()
 	rows := 0
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
 	for i := 0; b.Loop(); i++ {
-		in, err := batch.NewReader(strings.NewReader(genCSV(rowsPerOp, fmt.Sprintf("b%03d", i%1000))), "bench.csv")
+		in, err := batch.NewReader(strings.NewReader(genCSV(rowsPerOp, fmt.Sprintf("b%06d", i))), "bench.csv")
 		if err != nil {
 			b.Fatal(err)
 		}
-		sink := &discardSink{}
+		sink := &discardSink{want: batch.StatusSuccess}
 		if err := batch.Run(context.Background(), in, sink, batch.Config{Accounts: client, Workers: 8, Logger: zerolog.Nop()}); err != nil {
 			b.Fatal(err)
+		}
+		if sink.wrong > 0 {
+			b.Fatalf("%d of %d rows not SUCCESS", sink.wrong, sink.n)
 		}
 		rows += sink.n
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	allocsPerRow(b, before, rows)
 }
 
 // BenchmarkCheckOffline measures reading and validating rows with no
@@ -64,18 +94,24 @@ func BenchmarkCheckOffline(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	rows := 0
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
 	for b.Loop() {
 		in, err := batch.NewReader(strings.NewReader(data), "bench.csv")
 		if err != nil {
 			b.Fatal(err)
 		}
-		sink := &discardSink{}
+		sink := &discardSink{want: batch.StatusValid}
 		if err := batch.Check(context.Background(), in, sink, batch.CheckConfig{Logger: zerolog.Nop()}); err != nil {
 			b.Fatal(err)
+		}
+		if sink.wrong > 0 {
+			b.Fatalf("%d of %d rows not VALID", sink.wrong, sink.n)
 		}
 		rows += sink.n
 	}
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	allocsPerRow(b, before, rows)
 }
 
 // BenchmarkReader measures the CSV reader alone.
