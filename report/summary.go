@@ -69,6 +69,17 @@ func (s *Summary) Count(st batch.Status) int {
 	return s.statuses[st]
 }
 
+// Statuses returns a copy of the number of rows per status.
+func (s *Summary) Statuses() map[batch.Status]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[batch.Status]int, len(s.statuses))
+	for st, n := range s.statuses {
+		out[st] = n
+	}
+	return out
+}
+
 // AllSucceeded reports whether every row counted has status want (SUCCESS
 // for a run, VALID or WOULD_SUCCEED for a dry run).
 func (s *Summary) AllSucceeded(want ...batch.Status) bool {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/report"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
 
@@ -164,6 +165,16 @@ func (o *logOptions) logger(stderr io.Writer) (zerolog.Logger, error) {
 		return zerolog.Nop(), usagef("--log-format %q: use auto, json or console", o.format)
 	}
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
+}
+
+// logSummary logs the counts per status as one structured line, for log
+// collectors and schedulers that do not read the text summary.
+func logSummary(log zerolog.Logger, summary *report.Summary, outPath string) {
+	ev := log.Info().Str("result_file", outPath).Int("rows", summary.Total())
+	for st, n := range summary.Statuses() {
+		ev = ev.Int(strings.ToLower(string(st)), n)
+	}
+	ev.Msg("summary")
 }
 
 func isTerminal(w io.Writer) bool {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -278,5 +279,30 @@ func TestExcelExportRoundTrip(t *testing.T) {
 	}
 	if got := recs[1][6]; got != "SUCCESS" {
 		t.Errorf("jmuller: %s on the second run, want SUCCESS carried over", got)
+	}
+}
+
+// TestSummaryLogLine: with JSON logs, the run ends with one structured
+// "summary" line whose counts match the result file.
+func TestSummaryLogLine(t *testing.T) {
+	dir := t.TempDir()
+	mixed := writeFile(t, dir, "mixed.csv", mixedCSV)
+	env, _ := simEnv(t, "1234")
+	got := invoke(t, env, "run", mixed, "--out", filepath.Join(dir, "m.csv"), "--log-format", "json")
+	var summary map[string]any
+	for _, line := range strings.Split(got.stderr, "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["message"] == "summary" {
+			summary = m
+		}
+	}
+	if summary == nil {
+		t.Fatalf("no JSON summary line in stderr:\n%s", got.stderr)
+	}
+	want := map[string]float64{"rows": 4, "success": 2, "invalid": 1, "error": 1}
+	for k, v := range want {
+		if summary[k] != v {
+			t.Errorf("summary %s = %v, want %v (line %v)", k, summary[k], v, summary)
+		}
 	}
 }

@@ -74,6 +74,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	checkErr := batch.Check(ctx, in, summary, cfg)
 	closeErr := syncClose(resultFile)
 	_ = summary.Print(a.stderr, title, out)
+	logSummary(log, summary, out)
 	switch {
 	case closeErr != nil:
 		return closeErr

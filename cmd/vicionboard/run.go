@@ -292,6 +292,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		journal.Close()
 	}
 	_ = summary.Print(a.stderr, "vicionboard run", out)
+	logSummary(log, summary, out)
 	switch {
 	case closeErr != nil:
 		return fmt.Errorf("result file %s: %w", out, closeErr)
