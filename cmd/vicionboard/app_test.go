@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gofrs/flock"
@@ -181,6 +182,35 @@ func TestOneRunPerResultFile(t *testing.T) {
 	}
 	if n := len(srv.Sim.Requests()); n != 0 {
 		t.Errorf("%d requests sent while another run holds the result file", n)
+	}
+}
+
+// TestLockSurvivesARaceWithCleanup: a process that opened the lock file
+// while a run was ending must lock the same file the next run locks. A run
+// that deleted the lock file when done let that process lock the deleted
+// file while the next run created and locked a new one: two runs at once
+// on one result file and journal.
+func TestLockSurvivesARaceWithCleanup(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "hires.csv", goodCSV)
+	out := filepath.Join(dir, "hires.results.csv")
+	env, _ := simEnv(t, "1234")
+
+	racer, err := os.OpenFile(out+".lock", os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer racer.Close()
+	if got := invoke(t, env, "run", in, "--out", out); got.code != exitOK {
+		t.Fatalf("first run: exit %d\n%s", got.code, got.stderr)
+	}
+	// The racer now takes the lock it opened during the first run.
+	if err := syscall.Flock(int(racer.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatalf("racer could not lock: %v", err)
+	}
+	got := invoke(t, env, "run", in, "--out", out)
+	if got.code != exitUsage || !strings.Contains(got.stderr, "another vicionboard run") {
+		t.Errorf("second run while the racer holds the lock: exit %d, want %d; stderr:\n%s", got.code, exitUsage, got.stderr)
 	}
 }
 

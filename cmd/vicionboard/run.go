@@ -257,10 +257,10 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	if !locked {
 		return usagef("another vicionboard run is writing %s; wait for it to finish", out)
 	}
-	defer func() {
-		_ = lock.Unlock()
-		_ = os.Remove(out + ".lock")
-	}()
+	// The lock file is never removed: a process that opened it while this
+	// run was ending would lock the removed file while a third one created
+	// and locked a new file, and two runs would share one journal.
+	defer func() { _ = lock.Unlock() }()
 
 	journal, err := openJournal(out, o.strict, log)
 	if err != nil {
