@@ -35,6 +35,10 @@ type Journal struct {
 type JournalEntry struct {
 	InFlight bool   // a request was sent and no outcome recorded after it: it may have reached the server
 	Done     *Prior // the row's last final outcome, when it has one and nothing was sent after it
+	// FullName is the full name the row sent when Done was recorded: a
+	// later row with the same login but another name is another person,
+	// and must not inherit the outcome.
+	FullName string
 }
 
 // journalLine is one line of the journal file.
@@ -46,6 +50,7 @@ type journalLine struct {
 	Reason   string `json:"r,omitempty"`
 	Warnings string `json:"w,omitempty"`
 	At       string `json:"at,omitempty"`
+	Name     string `json:"n,omitempty"` // the row's full name, with "done"
 }
 
 // JournalPath returns the journal's path for a result file.
@@ -112,7 +117,7 @@ func (j *Journal) load() error {
 		case "sent":
 			e.InFlight, e.Done = true, nil
 		case "done":
-			e.InFlight = false
+			e.InFlight, e.FullName = false, l.Name
 			e.Done = &Prior{Status: l.Status, Login: l.Login, Reason: l.Reason, Warnings: l.Warnings, At: l.At}
 		}
 		j.entries[l.Key] = e
@@ -145,19 +150,26 @@ func (j *Journal) MarkSent(key string, sync bool) error {
 	return j.append(journalLine{Key: key, Event: "sent"}, sync)
 }
 
-// MarkDone records the final outcome of key.
-func (j *Journal) MarkDone(key string, p Prior) error {
+// MarkDone records the final outcome of key, whose row sent fullName.
+func (j *Journal) MarkDone(key, fullName string, p Prior) error {
 	return j.append(journalLine{Key: key, Event: "done", Status: p.Status, Login: p.Login,
-		Reason: p.Reason, Warnings: p.Warnings, At: p.At}, false)
+		Reason: p.Reason, Warnings: p.Warnings, At: p.At, Name: fullName}, false)
 }
 
 // Import records an outcome learnt from an earlier result file, both on disk
 // and for Lookup.
-func (j *Journal) Import(key string, p Prior) error {
+func (j *Journal) Import(key, fullName string, p Prior) error {
 	j.mu.Lock()
-	j.entries[key] = JournalEntry{Done: &p}
+	j.entries[key] = JournalEntry{Done: &p, FullName: fullName}
 	j.mu.Unlock()
-	return j.MarkDone(key, p)
+	return j.MarkDone(key, fullName, p)
+}
+
+// Carries reports whether e's outcome belongs to a row that sends
+// fullName: the same person (full names compared as the server stores
+// them), or a journal that did not keep names.
+func (e JournalEntry) Carries(fullName string) bool {
+	return e.Done != nil && (e.FullName == "" || sameName(e.FullName, fullName))
 }
 
 // Sync flushes the journal to stable storage.
@@ -262,7 +274,7 @@ func ImportResults(j *Journal, in *Reader, strict bool) (int, error) {
 		key := keys.Key(row, plan)
 		switch Status(row.Prior.Status) {
 		case StatusSuccess, StatusUnknown:
-			if err := j.Import(key, *row.Prior); err != nil {
+			if err := j.Import(key, plan.FullName(), *row.Prior); err != nil {
 				return n, err
 			}
 			n++

@@ -305,10 +305,16 @@ func (r *run) triage(ctx context.Context, row Row, logins *LoginIndex, keys *Key
 	prior, inFlight := row.Prior, false
 	if r.cfg.Journal != nil {
 		if e, ok := r.cfg.Journal.Lookup(key); ok {
-			if e.InFlight {
+			switch {
+			case e.InFlight:
 				inFlight = true
-			} else if e.Done != nil {
+			case e.Carries(plan.FullName()):
 				prior = e.Done
+			case e.Done != nil:
+				// Another person had this login in an earlier run: the server
+				// decides (it will say the login is taken).
+				r.log.Info().Int("line", row.Line).Str("login", plan.Login()).
+					Msg("an earlier run's outcome for this login was for another full name: not carried over")
 			}
 		}
 	}
@@ -330,7 +336,7 @@ func (r *run) triage(ctx context.Context, row Row, logins *LoginIndex, keys *Key
 		out.At = r.now()
 		r.logOutcome(row, plan, out)
 		if r.cfg.Journal != nil && out.Status != StatusNotAttempted {
-			if err := r.cfg.Journal.MarkDone(key, Prior{Status: string(out.Status), Login: out.Login,
+			if err := r.cfg.Journal.MarkDone(key, plan.FullName(), Prior{Status: string(out.Status), Login: out.Login,
 				Reason: out.Reason, Warnings: out.WarningText(), At: out.At.UTC().Format(time.RFC3339)}); err != nil {
 				return out, err
 			}

@@ -336,3 +336,35 @@ func TestSummaryLogLine(t *testing.T) {
 		}
 	}
 }
+
+// TestNightlyLoginReusedByAnotherPerson: last night jsmith was created for
+// Jane Smith; tonight's export gives the login jsmith to John Smith. John
+// must not inherit Jane's SUCCESS: the server is asked, and says the login
+// is taken.
+func TestNightlyLoginReusedByAnotherPerson(t *testing.T) {
+	dir := t.TempDir()
+	const header = "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group\n"
+	in := writeFile(t, dir, "hires.csv", header+"E1,jsmith,Start-2026a,Jane Smith,1,AGENTS\n")
+	out := filepath.Join(dir, "hires.results.csv")
+	env, srv := simEnv(t, "1234")
+	if got := invoke(t, env, "run", in, "--out", out); got.code != exitOK {
+		t.Fatalf("first night: exit %d\n%s", got.code, got.stderr)
+	}
+
+	writeFile(t, dir, "hires.csv", header+"E1,jsmith,Start-2026a,Jane Smith,1,AGENTS\nE2,jsmith2,Start-2026b,John Smith,1,AGENTS\n")
+	if got := invoke(t, env, "run", in, "--out", out); got.code != exitOK {
+		t.Fatalf("second night, same person: exit %d\n%s", got.code, got.stderr)
+	}
+	writeFile(t, dir, "hires.csv", header+"E3,jsmith,Start-2026c,John Smith,1,AGENTS\n")
+	got := invoke(t, env, "run", in, "--out", out)
+	if got.code != exitRowsFailed {
+		t.Errorf("third night, login reused: exit %d, want %d\n%s", got.code, exitRowsFailed, got.stderr)
+	}
+	recs := readCSV(t, out)
+	if status, reason := recs[1][6], recs[1][8]; status != "ERROR" || !strings.Contains(reason, "USER_EXISTS") {
+		t.Errorf("John Smith as jsmith: %s (%s), want ERROR (USER_EXISTS)", status, reason)
+	}
+	if a, _ := srv.Sim.Account("jsmith"); a.FullName != "Jane Smith" {
+		t.Errorf("jsmith is now %q, want Jane Smith's account untouched", a.FullName)
+	}
+}
