@@ -42,7 +42,9 @@ var (
 // Every row passes through these checks, so they are byte loops rather
 // than regular expressions (see BenchmarkPrepare).
 
-func isAlnum(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
 
 // isSafeID reports whether s is non-empty and only [-_0-9a-zA-Z]: what
 // VICIdial keeps of logins, passwords and groups.
