@@ -350,7 +350,10 @@ func (r *run) logOutcome(row Row, plan Plan, out Outcome) {
 	if out.Status != StatusSuccess {
 		ev = r.log.Warn()
 	}
-	ev.Int("line", row.Line).Str("function", plan.Action.String()).Str("login", row.Fields.Login).
+	if plan.Action != 0 {
+		ev = ev.Str("function", plan.Action.String())
+	}
+	ev.Int("line", row.Line).Str("login", row.Fields.Login).
 		Str("status", string(out.Status)).Str("created_login", out.Login).Str("code", out.Code).
 		Str("reason", out.Reason).Msg("row")
 }
