@@ -18,8 +18,8 @@ const sniffSize = 64 << 10
 
 // The encodings Reader.Encoding reports.
 const (
-	encUTF8    = "UTF-8"
-	encWin1252 = "Windows-1252"
+	EncodingUTF8        = "UTF-8"
+	EncodingWindows1252 = "Windows-1252" // Excel's "CSV (Comma delimited)" on Windows
 )
 
 // utf8BOM is the byte order mark Excel writes at the start of a UTF-8 CSV.
@@ -28,7 +28,7 @@ const utf8BOM = "\uFEFF"
 // sniffed is what the start of an input tells.
 type sniffed struct {
 	r        io.Reader // the input as UTF-8, without its BOM
-	encoding string    // encUTF8 or encWin1252
+	encoding string    // EncodingUTF8 or EncodingWindows1252
 	comma    rune      // the header line's delimiter
 	bom      bool      // the input started with a UTF-8 BOM
 }
@@ -49,13 +49,13 @@ func sniff(r io.Reader) (sniffed, error) {
 		if _, err := br.Discard(len(utf8BOM)); err != nil {
 			return sniffed{}, fmt.Errorf("reading the start of the input: %w", err)
 		}
-		return sniffed{r: br, encoding: encUTF8, comma: comma, bom: true}, nil
+		return sniffed{r: br, encoding: EncodingUTF8, comma: comma, bom: true}, nil
 	}
 	comma := sniffComma(head)
 	if validUTF8Prefix(head, len(head) == sniffSize) {
-		return sniffed{r: br, encoding: encUTF8, comma: comma}, nil
+		return sniffed{r: br, encoding: EncodingUTF8, comma: comma}, nil
 	}
-	return sniffed{r: transform.NewReader(br, charmap.Windows1252.NewDecoder()), encoding: encWin1252, comma: comma}, nil
+	return sniffed{r: transform.NewReader(br, charmap.Windows1252.NewDecoder()), encoding: EncodingWindows1252, comma: comma}, nil
 }
 
 // validUTF8Prefix reports whether b is valid UTF-8; when b was cut from a

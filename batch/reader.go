@@ -268,8 +268,8 @@ func (r *Reader) Columns() []string { return r.columns }
 // Comma returns the delimiter the input uses: ',', ';' or '\t'.
 func (r *Reader) Comma() rune { return r.comma }
 
-// Encoding returns the encoding the input was read in: "UTF-8", or
-// "Windows-1252" when its start was not valid UTF-8.
+// Encoding returns the encoding the input was read in: EncodingUTF8, or
+// EncodingWindows1252 when its start was not valid UTF-8.
 func (r *Reader) Encoding() string { return r.encoding }
 
 // BOM reports whether the input started with a UTF-8 byte order mark, as

@@ -213,7 +213,7 @@ func openInput(path string) (*batch.Reader, *os.File, error) {
 // logInput says how an input that is not a plain comma-separated UTF-8
 // file was read (an Excel export with ";" or in Windows-1252).
 func logInput(log zerolog.Logger, path string, in *batch.Reader) {
-	if in.Comma() != ',' || in.Encoding() != "UTF-8" {
+	if in.Comma() != ',' || in.Encoding() != batch.EncodingUTF8 {
 		log.Info().Str("file", path).Str("delimiter", fmt.Sprintf("%q", in.Comma())).Str("encoding", in.Encoding()).
 			Msg("input read with this delimiter and encoding")
 	}
@@ -223,7 +223,7 @@ func logInput(log zerolog.Logger, path string, in *batch.Reader) {
 // same delimiter, and a BOM when the input came from Excel (it had one, or
 // was in Windows-1252), so that Excel shows accented names right.
 func resultOptions(in *batch.Reader, rawCells bool) report.Options {
-	return report.Options{RawCells: rawCells, Comma: in.Comma(), BOM: in.BOM() || in.Encoding() != "UTF-8"}
+	return report.Options{RawCells: rawCells, Comma: in.Comma(), BOM: in.BOM() || in.Encoding() != batch.EncodingUTF8}
 }
 
 // runBatch is the run command.
