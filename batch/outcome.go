@@ -30,18 +30,22 @@ func (s Status) Done() bool { return s == StatusSuccess }
 
 // Reason codes for outcomes that do not come from an API error line.
 const (
-	CodeInvalidInput     = "INVALID_INPUT"   // a local rule failed
-	CodeDuplicateLogin   = "DUPLICATE_LOGIN" // the same login earlier in the file
-	CodeNotAttempted     = "NOT_ATTEMPTED"   // the run stopped before the row was sent
-	CodeOutcomeUnknown   = "OUTCOME_UNKNOWN" // no answer could be trusted
-	CodeTransport        = "TRANSPORT"       // the server could not be reached
-	CodeNotCreated       = "NOT_CREATED"     // --verify found no account after SUCCESS
-	CodeCarriedOver      = "CARRIED_OVER"    // SUCCESS from an earlier run
-	CodeCreated          = "CREATED"         // created now
-	CodeAlreadyExists    = "ALREADY_EXISTS"  // the account already existed with this name
-	CodeVerifiedAfterErr = "VERIFIED"        // the account was found after an unreadable answer
-	CodeInterrupted      = "INTERRUPTED"     // the run was interrupted while the row was in flight
-	CodeValid            = "VALID"           // passes every local rule
+	CodeInvalidInput     = "INVALID_INPUT"       // a local rule failed
+	CodeDuplicateLogin   = "DUPLICATE_LOGIN"     // the same login earlier in the file
+	CodeNotAttempted     = "NOT_ATTEMPTED"       // the run stopped before the row was sent
+	CodeOutcomeUnknown   = "OUTCOME_UNKNOWN"     // no answer could be trusted
+	CodeTransport        = "TRANSPORT"           // the server could not be reached
+	CodeNotCreated       = "NOT_CREATED"         // --verify found no account after SUCCESS
+	CodeCarriedOver      = "CARRIED_OVER"        // SUCCESS from an earlier run
+	CodeCreated          = "CREATED"             // created now
+	CodeAlreadyExists    = "ALREADY_EXISTS"      // the account already existed with this name
+	CodeVerifiedAfterErr = "VERIFIED"            // the account was found after an unreadable answer
+	CodeInterrupted      = "INTERRUPTED"         // the run was interrupted while the row was in flight
+	CodeValid            = "VALID"               // passes every local rule
+	CodeAlreadyCreated   = "ALREADY_CREATED"     // the ledger knows this person's account: not sent
+	CodeExistsChanged    = "EXISTS_CHANGED"      // known person whose row differs from the values applied: not applied
+	CodeDuplicateKey     = "DUPLICATE_KEY"       // the same person key earlier in the file
+	CodeClaimedElsewhere = "IN_FLIGHT_ELSEWHERE" // another live run is sending this person
 )
 
 // Outcome is what happened to one row.
@@ -52,9 +56,12 @@ type Outcome struct {
 	Reason   string    // a short sentence for a person, ending with the code in parentheses; never a password
 	Warnings []string  // values cleaned, ignored fields, unknown in-groups
 	At       time.Time // when the outcome was decided
-	// Carried is set when the outcome was copied from an earlier run (its
-	// result file or journal); the sink writes its original fields.
+	// Carried is set when the outcome was copied from an earlier run's
+	// result file; the sink writes its original fields.
 	Carried *Prior
+	// Key is the row's person key ("" when it has none: an unreadable or
+	// invalid row).
+	Key string
 }
 
 // WarningText joins the warnings for the result_warnings column.

@@ -80,6 +80,18 @@ func (s *Summary) Statuses() map[batch.Status]int {
 	return out
 }
 
+// Codes returns a copy of the number of rows per reason code (rows carried
+// over from an earlier result file count as CARRIED_OVER).
+func (s *Summary) Codes() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.codes))
+	for c, n := range s.codes {
+		out[c] = n
+	}
+	return out
+}
+
 // AllSucceeded reports whether every row counted has status want (SUCCESS
 // for a run, VALID or WOULD_SUCCEED for a dry run).
 func (s *Summary) AllSucceeded(want ...batch.Status) bool {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -22,7 +23,8 @@ const (
 	exitOK          = 0   // every row SUCCESS (or VALID / WOULD_SUCCEED for a dry run)
 	exitRowsFailed  = 1   // some row is not SUCCESS
 	exitUsage       = 2   // bad usage or unreadable input: nothing was sent
-	exitFatal       = 3   // a fatal condition stopped the run: credentials, rights, unreachable server, unwritable result
+	exitFatal       = 3   // a fatal condition stopped the run: credentials, rights, unreachable server, unwritable result, damaged state
+	exitSafeguard   = 4   // a safeguard stopped the run before its first request: nothing was sent
 	exitInterrupted = 130 // SIGINT or SIGTERM
 )
 
@@ -48,6 +50,11 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	getenv         env
+	// log is the command's logger once built; jsonLogs says it writes JSON,
+	// so that stderr then holds JSON lines only.
+	log      zerolog.Logger
+	jsonLogs bool
+	runID    batch.RunID // the run's id in the ledger, once begun
 }
 
 // run executes the command line args and returns the process exit code.
@@ -61,6 +68,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, errRowsFailed) {
+		if a.jsonLogs {
+			ev := a.log.Error().Err(err).Int("exit_code", code)
+			if h := hint(err); h != "" {
+				ev = ev.Str("hint", h)
+			}
+			ev.Msg("vicionboard stopped")
+			return code
+		}
 		fmt.Fprintf(stderr, "vicionboard: %v\n", err)
 		if h := hint(err); h != "" {
 			fmt.Fprintf(stderr, "hint: %s\n", h)
@@ -71,6 +86,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // hint tells a person what to do about a fatal condition, or returns "".
 func hint(err error) string {
+	var state *stateError
+	if errors.As(err, &state) {
+		return state.hint
+	}
+	var safeguard *batch.SafeguardError
+	if errors.As(err, &safeguard) {
+		return "check the export (is it complete? are the columns in place?), then run `vicionboard check` to see the plan; if the plan is right, run again with --force (or raise the threshold named above)"
+	}
 	switch vicidial.ReasonOf(err) {
 	case vicidial.ReasonLoginIncorrect:
 		return "check VICIDIAL_API_USER and the API password; every wrong try counts towards VICIdial's lockout (10 in 15 minutes), so fix them before running again"
@@ -95,14 +118,18 @@ func exitCode(err error) int {
 	var usage *usageError
 	var stop *batch.StopError
 	var input *batch.InputError
+	var safeguard *batch.SafeguardError
+	var state *stateError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errRowsFailed):
 		return exitRowsFailed
+	case errors.As(err, &safeguard):
+		return exitSafeguard
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &stop):
+	case errors.As(err, &stop), errors.As(err, &state), errors.Is(err, batch.ErrLedgerDamaged):
 		return exitFatal
 	case errors.As(err, &usage), errors.As(err, &input):
 		return exitUsage
@@ -131,7 +158,7 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(a.runCommand(), a.checkCommand(), a.simulateCommand(), a.demoCommand())
+	root.AddCommand(a.runCommand(), a.checkCommand(), a.simulateCommand(), a.demoCommand(), a.historyCommand())
 	return root
 }
 
@@ -144,6 +171,40 @@ type logOptions struct {
 func (o *logOptions) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.level, "log-level", "info", "log level: debug, info, warn, error")
 	cmd.Flags().StringVar(&o.format, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), json, console")
+}
+
+// logger builds the command's logger on stderr from o, and remembers it
+// (with whether it writes JSON) for the messages at the end of the run.
+func (a *app) logger(o *logOptions) (zerolog.Logger, error) {
+	log, err := o.logger(a.stderr)
+	if err != nil {
+		return log, err
+	}
+	a.log, a.jsonLogs = log, o.json(a.stderr)
+	return log, nil
+}
+
+// json reports whether the logs are JSON lines.
+func (o *logOptions) json(stderr io.Writer) bool {
+	return o.format == "json" || ((o.format == "auto" || o.format == "") && !isTerminal(stderr))
+}
+
+// printSummary prints the summary for a person: on stderr, or on stdout
+// when stderr holds JSON log lines (which a log collector reads whole).
+func (a *app) printSummary(s *report.Summary, title, outPath string) {
+	_ = s.Print(a.textOut(), title, outPath)
+}
+
+// printf prints a line for a person where the summary goes.
+func (a *app) printf(format string, args ...any) {
+	fmt.Fprintf(a.textOut(), format, args...)
+}
+
+func (a *app) textOut() io.Writer {
+	if a.jsonLogs {
+		return a.stdout
+	}
+	return a.stderr
 }
 
 // logger builds the zerolog logger on stderr.
@@ -167,10 +228,26 @@ func (o *logOptions) logger(stderr io.Writer) (zerolog.Logger, error) {
 	return zerolog.New(w).Level(level).With().Timestamp().Logger(), nil
 }
 
-// logSummary logs the counts per status as one structured line, for log
-// collectors and schedulers that do not read the text summary.
-func logSummary(log zerolog.Logger, summary *report.Summary, outPath string) {
-	ev := log.Info().Str("result_file", outPath).Int("rows", summary.Total())
+// logSummary logs the run's counts per status and per reason code as one
+// structured line, for log collectors and schedulers that do not read the
+// text summary: "created" (accounts created by this run) is the CREATED
+// reason's count, apart from CARRIED_OVER, ALREADY_CREATED and
+// ALREADY_EXISTS.
+func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, id batch.RunID, took time.Duration) {
+	statuses := zerolog.Dict()
+	for st, n := range summary.Statuses() {
+		statuses = statuses.Int(string(st), n)
+	}
+	codes := zerolog.Dict()
+	for c, n := range summary.Codes() {
+		codes = codes.Int(c, n)
+	}
+	ev := log.Info().Str("result_file", outPath).Int("rows", summary.Total()).
+		Float64("duration_s", took.Seconds()).Int("created", summary.Codes()[batch.CodeCreated]).
+		Dict("statuses", statuses).Dict("reasons", codes)
+	if id != "" {
+		ev = ev.Str("run_id", string(id))
+	}
 	for st, n := range summary.Statuses() {
 		ev = ev.Int(strings.ToLower(string(st)), n)
 	}

@@ -3,11 +3,13 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
+	"hash"
+	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -129,6 +131,7 @@ func (o *serverOptions) password(getenv env) (vicidial.Secret, error) {
 type runOptions struct {
 	server        serverOptions
 	log           logOptions
+	ledger        ledgerOptions
 	out           string
 	strict        bool
 	verify        bool
@@ -136,6 +139,7 @@ type runOptions struct {
 	breaker       int
 	rawCells      bool
 	dryRun        bool
+	offline       bool
 	drain         time.Duration
 }
 
@@ -145,8 +149,9 @@ func (a *app) runCommand() *cobra.Command {
 		Use:   "run INPUT.csv",
 		Short: "Create an agent account for every row of INPUT.csv and write a result CSV",
 		Long: `Create an agent account for every row of INPUT.csv: rows with a template become copy_user
-calls, the others add_user calls. Every row's outcome goes to the result CSV (--out). Feeding a
-result CSV back in (or running the same command again) sends only what did not succeed.`,
+calls, the others add_user calls. Every row's outcome goes to the result CSV (--out), and every run,
+row outcome and account created to the ledger (--ledger). A person the ledger knows is never created
+again; a plan that looks like a bad export stops before anything is sent (exit 4).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.dryRun {
@@ -168,28 +173,11 @@ result CSV back in (or running the same command again) sends only what did not s
 func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	o.server.register(cmd, a.getenv)
 	o.log.register(cmd)
+	o.ledger.register(cmd)
 	cmd.Flags().StringVar(&o.out, "out", "", "result CSV (default INPUT.results.csv beside the input)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "rows whose full name or custom fields would be cleaned are INVALID instead of warned about")
 	cmd.Flags().BoolVar(&o.rawCells, "raw-cells", false, "write cells as they are, without the ' that stops a spreadsheet from running formulas")
-}
-
-// defaultOut is INPUT.results.csv beside the input.
-func defaultOut(input string) string {
-	ext := filepath.Ext(input)
-	return strings.TrimSuffix(input, ext) + ".results.csv"
-}
-
-// resolveOut returns the result path and refuses one that is the input.
-func resolveOut(input, out string) (string, error) {
-	if out == "" {
-		out = defaultOut(input)
-	}
-	inAbs, err1 := filepath.Abs(input)
-	outAbs, err2 := filepath.Abs(out)
-	if err1 == nil && err2 == nil && inAbs == outAbs {
-		return "", usagef("--out %s is the input file: choose another result file", out)
-	}
-	return out, nil
+	cmd.Flags().BoolVar(&o.offline, "offline", false, "dry run only: ask the server nothing (local rules and the ledger's records for --url's server)")
 }
 
 // openInput opens and reads the header of an input file.
@@ -210,6 +198,46 @@ func openInput(path string) (*batch.Reader, *os.File, error) {
 	return r, f, nil
 }
 
+// hashedInput is an input being read by the planning pass, which also
+// computes the file's SHA-256 for the ledger.
+type hashedInput struct {
+	*batch.Reader
+	file *os.File
+	hash hash.Hash
+}
+
+// openHashedInput opens path for the planning pass.
+func openHashedInput(path, name string) (*hashedInput, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("input: %w", err)
+	}
+	h := sha256.New()
+	r, err := batch.NewReader(io.TeeReader(f, h), name)
+	if err != nil {
+		f.Close()
+		var inErr *batch.InputError
+		if errors.As(err, &inErr) {
+			return nil, err
+		}
+		return nil, usagef("%s: %w", name, err)
+	}
+	return &hashedInput{Reader: r, file: f, hash: h}, nil
+}
+
+// sum returns the SHA-256 of the whole file (read to its end first).
+func (h *hashedInput) sum() (string, error) {
+	if _, err := io.Copy(h.hash, h.file); err != nil {
+		return "", fmt.Errorf("read input: %w", err)
+	}
+	return hex.EncodeToString(h.hash.Sum(nil)), nil
+}
+
+func (h *hashedInput) close() {
+	h.Reader.Close()
+	h.file.Close()
+}
+
 // logInput says how an input that is not a plain comma-separated UTF-8
 // file was read (an Excel export with ";" or in Windows-1252).
 func logInput(log zerolog.Logger, path string, in *batch.Reader) {
@@ -226,50 +254,165 @@ func resultOptions(in *batch.Reader, rawCells bool) report.Options {
 	return report.Options{RawCells: rawCells, Comma: in.Comma(), BOM: in.BOM() || in.Encoding() != batch.EncodingUTF8}
 }
 
+// lockOut takes the lock that allows one run or check per result file. The
+// lock file is never removed: a process that opened it while this run was
+// ending would lock the removed file while a third one created and locked
+// a new file, and two runs would write one result file.
+func lockOut(out string) (unlock func(), err error) {
+	lock := flock.New(out + ".lock")
+	locked, err := lock.TryLock()
+	if err != nil {
+		return nil, usagef("lock %s: %w", out+".lock", err)
+	}
+	if !locked {
+		return nil, usagef("another vicionboard run or check is writing %s; wait for it to finish", out)
+	}
+	return func() { _ = lock.Unlock() }, nil
+}
+
+// plan is the planning pass of a run or a dry run: it reads the whole
+// input once, before anything is sent, and learns what the ledger knows
+// of its persons.
+type plan struct {
+	survey   batch.Survey
+	tripped  *batch.SafeguardError
+	hash     string
+	total    int
+	lastRun  *batch.RunSummary
+	knownFor int
+}
+
+// planRun surveys the input and checks the safeguards.
+func planRun(ctx context.Context, db batch.Ledger, f *files, server string, o *runOptions, keys func([]string) (*batch.Keyer, error)) (*plan, error) {
+	in, err := openHashedInput(f.readPath(), f.input)
+	if err != nil {
+		return nil, err
+	}
+	defer in.close()
+	k, err := keys(in.Columns())
+	if err != nil {
+		return nil, err
+	}
+	var p plan
+	cfg := batch.SurveyConfig{Server: server, Keys: k, Strict: o.strict}
+	if db != nil {
+		cfg.Ledger = db
+	}
+	if p.survey, err = batch.Surveying(ctx, in.Reader, cfg); err != nil {
+		return nil, err
+	}
+	if p.hash, err = in.sum(); err != nil {
+		return nil, err
+	}
+	p.total = p.survey.Rows
+	if db == nil {
+		return &p, nil
+	}
+	if last, ok, err := db.LastRun(ctx, server, f.inputAbs); err != nil {
+		return nil, err
+	} else if ok {
+		p.lastRun = &last
+	}
+	if p.knownFor, err = db.Known(ctx, server, f.inputAbs); err != nil {
+		return nil, err
+	}
+	p.tripped = o.ledger.safeguards.Check(p.survey, p.lastRun, p.knownFor)
+	return &p, nil
+}
+
+// keyerFor returns the function that makes the Keyer of an input's
+// columns: --key's column, or logins and row contents.
+func (o *ledgerOptions) keyerFor() func([]string) (*batch.Keyer, error) {
+	return func(columns []string) (*batch.Keyer, error) {
+		k, err := batch.NewKeyer(columns, o.key)
+		if err != nil {
+			return nil, usagef("%w", err)
+		}
+		return k, nil
+	}
+}
+
 // runBatch is the run command.
 func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	ctx := cmd.Context()
-	log, err := o.log.logger(a.stderr)
+	started := time.Now()
+	log, err := a.logger(&o.log)
 	if err != nil {
 		return err
 	}
-	out, err := resolveOut(input, o.out)
+	f, err := resolveFiles(input, o.out, defaultOut)
 	if err != nil {
 		return err
 	}
-	in, inFile, err := openInput(input)
-	if err != nil {
-		return err
-	}
-	defer inFile.Close()
-	defer in.Close()
-	logInput(log, input, in)
+	defer f.cleanup()
 	client, err := o.server.client(cmd, a.getenv, log)
 	if err != nil {
 		return err
 	}
-
-	lock := flock.New(out + ".lock")
-	locked, err := lock.TryLock()
+	server, err := vicidial.Endpoint(o.server.url)
 	if err != nil {
-		return usagef("lock %s: %w", out+".lock", err)
+		return &usageError{err}
 	}
-	if !locked {
-		return usagef("another vicionboard run is writing %s; wait for it to finish", out)
-	}
-	// The lock file is never removed: a process that opened it while this
-	// run was ending would lock the removed file while a third one created
-	// and locked a new file, and two runs would share one journal.
-	defer func() { _ = lock.Unlock() }()
-
-	journal, err := openJournal(out, o.strict, log)
+	unlock, err := lockOut(f.out)
 	if err != nil {
 		return err
 	}
-	w, resultFile, err := report.Create(out, in.Columns(), resultOptions(in, o.rawCells))
-	if err != nil {
-		journal.Close()
+	defer unlock()
+	if err := f.spoolInput(); err != nil {
 		return err
+	}
+	db, _, err := o.ledger.openLedger(ctx, a.getenv, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys := o.ledger.keyerFor()
+	if err := o.ledger.importEarlierResults(ctx, db, f, server, keys, o.strict, log); err != nil {
+		return err
+	}
+
+	p, err := planRun(ctx, db, f, server, o, keys)
+	if err != nil {
+		return err
+	}
+	id, err := db.BeginRun(ctx, batch.RunStart{Command: "run", Server: server, Input: f.inputAbs, InputHash: p.hash,
+		Out: f.outAbs, Version: toolVersion(), Started: started})
+	if err != nil {
+		return err
+	}
+	log = log.With().Str("run_id", string(id)).Logger()
+	a.runID = id
+	finish := func(summary *report.Summary, err error) error {
+		end := batch.RunEnd{Ended: time.Now(), ExitCode: exitCode(err)}
+		if summary != nil {
+			end.Rows, end.Statuses, end.Codes = summary.Total(), summary.Statuses(), summary.Codes()
+		}
+		if ferr := db.FinishRun(context.WithoutCancel(ctx), id, end); ferr != nil && err == nil {
+			return fmt.Errorf("ledger: %w", ferr)
+		}
+		return err
+	}
+	if p.tripped != nil {
+		if !o.ledger.force {
+			return finish(nil, p.tripped)
+		}
+		log.Warn().Strs("safeguards", p.tripped.Tripped).Msg("--force: a safeguard would have stopped this run; going on")
+	}
+
+	in, inFile, err := openInput(f.readPath())
+	if err != nil {
+		return finish(nil, err)
+	}
+	defer inFile.Close()
+	defer in.Close()
+	logInput(log, input, in)
+	k, err := keys(in.Columns())
+	if err != nil {
+		return finish(nil, err)
+	}
+	w, resultFile, err := report.Create(f.out, in.Columns(), resultOptions(in, o.rawCells))
+	if err != nil {
+		return finish(nil, err)
 	}
 	summary := report.NewSummary(w)
 	breaker := o.breaker
@@ -278,98 +421,20 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	}
 	runErr := batch.Run(ctx, in, summary, batch.Config{
 		Accounts: client, APIUser: o.server.apiUser, Workers: o.server.workers, Strict: o.strict,
-		Verify: o.verify, ResendUnknown: o.resendUnknown, BreakerThreshold: breaker,
-		DrainTimeout: o.drain, Journal: journal, Logger: log,
+		Verify: o.verify, ResendUnknown: o.resendUnknown, BreakerThreshold: breaker, DrainTimeout: o.drain,
+		Ledger: db, RunID: id, Server: server, Input: f.inputAbs, Keys: k,
+		RequireKey: o.ledger.nightly(cmd, a.getenv), Logger: log,
 	})
-	closeErr := syncClose(resultFile)
-	complete := closeErr == nil && !isWriteOrReadError(runErr)
-	if complete {
-		// Every row's outcome is in the result file: the journal is spent.
-		if err := journal.Remove(); err != nil {
-			log.Warn().Err(err).Msg("could not remove the journal")
-		}
-	} else {
-		journal.Close()
+	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {
+		runErr = fmt.Errorf("result file %s: %w", f.out, closeErr)
 	}
-	_ = summary.Print(a.stderr, "vicionboard run", out)
-	logSummary(log, summary, out)
-	switch {
-	case closeErr != nil:
-		return fmt.Errorf("result file %s: %w", out, closeErr)
-	case runErr != nil:
-		return runErr
-	case !summary.AllSucceeded(batch.StatusSuccess):
-		return errRowsFailed
+	if runErr == nil && !summary.AllSucceeded(batch.StatusSuccess) {
+		runErr = errRowsFailed
 	}
-	return nil
-}
-
-// isWriteOrReadError tells a run that did not reach every row apart from
-// one that stopped sending but still wrote every row.
-func isWriteOrReadError(err error) bool {
-	if err == nil {
-		return false
-	}
-	var stop *batch.StopError
-	return !errors.As(err, &stop) && !errors.Is(err, context.Canceled)
-}
-
-// openJournal opens the journal beside the result file. A new journal
-// first learns what an earlier result file at that path says, so that rows
-// created before are not created again.
-func openJournal(out string, strict bool, log zerolog.Logger) (*batch.Journal, error) {
-	path := batch.JournalPath(out)
-	if _, err := os.Stat(path); err == nil {
-		j, err := batch.OpenJournal(path)
-		if err != nil {
-			return nil, err
-		}
-		log.Info().Str("journal", path).Int("rows", j.Len()).Msg("resuming an interrupted run: rows already done are not sent again")
-		return j, nil
-	}
-	// Build the new journal aside and rename it into place, so that a crash
-	// while it is written leaves no half journal to resume from.
-	tmp := path + ".new"
-	_ = os.Remove(tmp)
-	j, err := batch.OpenJournal(tmp)
-	if err != nil {
-		return nil, err
-	}
-	n, err := importEarlierResults(j, out, strict, log)
-	if err != nil {
-		_ = j.Remove()
-		return nil, err
-	}
-	if err := j.Close(); err != nil {
-		return nil, err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return nil, fmt.Errorf("journal: %w", err)
-	}
-	if n > 0 {
-		log.Info().Str("result_file", out).Int("rows", n).Msg("an earlier run's SUCCESS and UNKNOWN rows will not be sent again")
-	}
-	return batch.OpenJournal(path)
-}
-
-// importEarlierResults records in j what an existing result file at out
-// says.
-func importEarlierResults(j *batch.Journal, out string, strict bool, log zerolog.Logger) (int, error) {
-	prev, prevFile, err := openInput(out)
-	if err != nil {
-		var pathErr *fs.PathError
-		if !errors.As(err, &pathErr) || !errors.Is(pathErr, fs.ErrNotExist) {
-			log.Warn().Err(err).Msg("the existing result file cannot be read; it will be replaced")
-		}
-		return 0, nil
-	}
-	defer prevFile.Close()
-	defer prev.Close()
-	n, err := batch.ImportResults(j, prev, strict)
-	if err != nil {
-		return n, fmt.Errorf("read earlier results %s: %w", out, err)
-	}
-	return n, nil
+	runErr = finish(summary, runErr)
+	a.printSummary(summary, "vicionboard run", f.out)
+	logSummary(log, summary, f.out, id, time.Since(started))
+	return runErr
 }
 
 func syncClose(f *os.File) error {

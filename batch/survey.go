@@ -1,0 +1,185 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Survey is what a planning pass over the whole input learns before
+// anything is sent: how many rows there are, and how many of them the run
+// would create, find already created, or find changed. The safeguards
+// compare it with the ledger's memory.
+type Survey struct {
+	Rows    int // data rows, readable or not
+	Invalid int // rows that break a local rule
+	New     int // rows whose person the ledger does not know: the run would create them
+	Known   int // rows whose person the ledger knows as created
+	Changed int // of Known, rows whose values differ from the values last applied
+	// Examples of changed rows ("line 7: agent_user_group: SUPPORT -> SALES"),
+	// at most a few, for the safeguard's message.
+	ChangedExamples []string
+}
+
+// maxExamples is how many changed rows a survey quotes.
+const maxExamples = 3
+
+// SurveyConfig says where a survey looks persons up.
+type SurveyConfig struct {
+	Ledger Ledger // nil: every valid row counts as new
+	Server string
+	Keys   *Keyer
+	Strict bool
+}
+
+// Surveying reads every row of in and classifies it as a run would, with
+// the ledger's records, without sending anything or writing to the
+// ledger. Its memory does not grow with the rows but for the duplicate
+// login index.
+func Surveying(ctx context.Context, in *Reader, cfg SurveyConfig) (Survey, error) {
+	var s Survey
+	logins := NewLoginIndex()
+	for {
+		if err := ctx.Err(); err != nil {
+			return s, err
+		}
+		row, err := in.Next()
+		if errors.Is(err, io.EOF) {
+			return s, nil
+		}
+		if err != nil {
+			return s, fmt.Errorf("read input: %w", err)
+		}
+		s.Rows++
+		if row.Prior != nil && Status(row.Prior.Status).Done() {
+			// Carried over from an earlier result file: counted as known.
+			s.Known++
+			continue
+		}
+		plan, invalid := screen(row, Options{Strict: cfg.Strict}, logins, time.Time{})
+		if invalid != nil {
+			s.Invalid++
+			continue
+		}
+		key, err := cfg.Keys.Key(row, plan)
+		if err != nil {
+			s.Invalid++
+			continue
+		}
+		if cfg.Ledger == nil {
+			s.New++
+			continue
+		}
+		p, ok, err := cfg.Ledger.Person(ctx, cfg.Server, key)
+		if err != nil {
+			return s, err
+		}
+		switch {
+		case !ok:
+			s.New++
+		case p.State != PersonCreated:
+			// In flight or unknown: settled by the run, not counted as new.
+		case KeyByLogin(key) && !sameName(p.FullName, plan.FullName()):
+			s.New++ // another person under a login the ledger knows: the server decides
+		default:
+			s.Known++
+			if ch := Changes(p, plan); len(ch) > 0 {
+				s.Changed++
+				if len(s.ChangedExamples) < maxExamples {
+					s.ChangedExamples = append(s.ChangedExamples, fmt.Sprintf("line %d: %s", row.Line, joinChanges(ch)))
+				}
+			}
+		}
+	}
+}
+
+func joinChanges(ch []Change) string {
+	parts := make([]string, len(ch))
+	for i, c := range ch {
+		parts[i] = c.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Safeguards are the thresholds that stop a run before its first request
+// when its plan looks like a bad export rather than a night of real
+// changes (after Okta's import safeguards and rclone's --max-delete).
+type Safeguards struct {
+	// MinRowsPercent: the input must have at least this share of the rows
+	// of the last finished run on the same input and server (a truncated
+	// export). Default 50.
+	MinRowsPercent int
+	// MaxNew: the run may create at most this many accounts; 0 for no
+	// limit. Default 50.
+	MaxNew int
+	// MaxNewPercent: once the ledger knows MinKnownForNew accounts for this
+	// input, the run may create at most this share of them. Default 20.
+	MaxNewPercent int
+	// MaxChangedPercent: once MinKnownForChanged known persons are in the
+	// input, at most this share of them may differ from the values applied
+	// (a shifted column or the wrong export). Default 20.
+	MaxChangedPercent int
+}
+
+// Defaults of the safeguards, and the sizes from which the shares apply.
+const (
+	DefaultMinRowsPercent    = 50
+	DefaultMaxNew            = 50
+	DefaultMaxNewPercent     = 20
+	DefaultMaxChangedPercent = 20
+	MinKnownForNew           = 50
+	MinKnownForChanged       = 10
+)
+
+// DefaultSafeguards returns the documented defaults.
+func DefaultSafeguards() Safeguards {
+	return Safeguards{MinRowsPercent: DefaultMinRowsPercent, MaxNew: DefaultMaxNew,
+		MaxNewPercent: DefaultMaxNewPercent, MaxChangedPercent: DefaultMaxChangedPercent}
+}
+
+// SafeguardError says which safeguards a plan trips, with the figures.
+// Nothing was sent.
+type SafeguardError struct {
+	Tripped []string // one sentence per safeguard, with its figures and flag
+}
+
+// Error lists the tripped safeguards.
+func (e *SafeguardError) Error() string {
+	return "safeguard: nothing was sent: " + strings.Join(e.Tripped, "; ")
+}
+
+// Check compares a survey with the last finished run on the same input
+// and server (nil when there is none) and with how many accounts the
+// ledger knows for that input. It returns nil when the plan passes.
+func (g Safeguards) Check(s Survey, last *RunSummary, known int) *SafeguardError {
+	var tripped []string
+	if last != nil && g.MinRowsPercent > 0 && s.Rows*100 < last.End.Rows*g.MinRowsPercent {
+		tripped = append(tripped, fmt.Sprintf(
+			"the input has %d rows, fewer than %d%% of the %d rows of the last run on it (%s): a truncated export? (--min-rows-percent)",
+			s.Rows, g.MinRowsPercent, last.End.Rows, last.ID))
+	}
+	if g.MaxNew > 0 && s.New > g.MaxNew {
+		tripped = append(tripped, fmt.Sprintf("the run would create %d accounts, more than --max-new %d", s.New, g.MaxNew))
+	}
+	if known >= MinKnownForNew && g.MaxNewPercent > 0 && s.New*100 > known*g.MaxNewPercent {
+		tripped = append(tripped, fmt.Sprintf(
+			"the run would create %d accounts, more than %d%% of the %d the ledger knows for this input (--max-new-percent)",
+			s.New, g.MaxNewPercent, known))
+	}
+	if s.Known >= MinKnownForChanged && g.MaxChangedPercent > 0 && s.Changed*100 > s.Known*g.MaxChangedPercent {
+		msg := fmt.Sprintf(
+			"%d of the %d known persons' rows differ from the values applied, more than %d%%: a shifted column or the wrong export? (--max-changed-percent)",
+			s.Changed, s.Known, g.MaxChangedPercent)
+		if len(s.ChangedExamples) > 0 {
+			msg += " e.g. " + strings.Join(s.ChangedExamples, "; ")
+		}
+		tripped = append(tripped, msg)
+	}
+	if len(tripped) == 0 {
+		return nil
+	}
+	return &SafeguardError{Tripped: tripped}
+}

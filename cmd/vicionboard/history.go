@@ -1,0 +1,240 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/ledger"
+	"github.com/vicionboard/vicionboard/vicidial"
+)
+
+// historyOptions are the flags of the history command.
+type historyOptions struct {
+	ledger ledgerOptions
+	log    logOptions
+	key    string
+	login  string
+	server string
+	format string
+	limit  int
+}
+
+func (a *app) historyCommand() *cobra.Command {
+	var o historyOptions
+	cmd := &cobra.Command{
+		Use:   "history [RUN_ID]",
+		Short: "List the runs the ledger remembers, one run's rows, or one account's story",
+		Long: `Without arguments: the runs, newest first (id, start, duration, command, input, rows, counts,
+exit code). With RUN_ID: that run's rows. With --key or --login: one person's story: the account's
+record (created when, by which run) and every run that saw the person, oldest first.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.history(cmd, args, &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.ledger.path, "ledger", "", "the ledger (env VICIONBOARD_LEDGER; default $XDG_STATE_HOME/vicionboard/ledger.db)")
+	f.StringVar(&o.key, "key", "", "tell the story of the person with this key (the --key column's value, e.g. an employee id)")
+	f.StringVar(&o.login, "login", "", "tell the story of the account with this login")
+	f.StringVar(&o.server, "url", "", "only this server (default: every server)")
+	f.StringVar(&o.format, "format", "", "table, csv or json (default: table on a terminal, csv otherwise)")
+	f.IntVar(&o.limit, "limit", 50, "at most this many runs (0 = all)")
+	o.log.register(cmd)
+	return cmd
+}
+
+// history is the history command.
+func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) error {
+	ctx := cmd.Context()
+	log, err := a.logger(&o.log)
+	if err != nil {
+		return err
+	}
+	format := o.format
+	if format == "" {
+		format = "csv"
+		if isTerminal(a.stdout) {
+			format = "table"
+		}
+	}
+	if format != "table" && format != "csv" && format != "json" {
+		return usagef("--format %q: use table, csv or json", format)
+	}
+	path, err := o.ledger.ledgerPath(a.getenv)
+	if err != nil {
+		return err
+	}
+	if !ledger.Exists(path) {
+		return usagef("no ledger at %s: no run has been recorded there (give --ledger or set VICIONBOARD_LEDGER)", path)
+	}
+	db, _, err := o.ledger.openLedger(ctx, a.getenv, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	server := ""
+	if o.server != "" {
+		if server, err = vicidial.Endpoint(o.server); err != nil {
+			return &usageError{err}
+		}
+	}
+	t := table{format: format}
+	switch {
+	case o.key != "" || o.login != "":
+		if len(args) > 0 {
+			return usagef("give a RUN_ID or --key/--login, not both")
+		}
+		q := ledger.StoryQuery{Server: server, Login: o.login}
+		if o.key != "" {
+			q.Key = "key:" + o.key
+		}
+		st, err := db.Story(ctx, q)
+		if err != nil {
+			return err
+		}
+		if len(st.Persons) == 0 && len(st.Events) == 0 {
+			return usagef("the ledger knows no person with %s", describeQuery(o))
+		}
+		t.header = []string{"when", "run", "command", "line", "login", "function", "status", "code", "reason"}
+		for _, p := range st.Persons {
+			a.printf("%s %s on %s: %s, login %s, created by run %s at %s\n", "person", strings.TrimPrefix(p.Key, "key:"),
+				p.Server, p.State, p.Login, p.CreatedBy, stamp(p.CreatedAt))
+		}
+		for _, e := range st.Events {
+			cmdName := e.Command
+			if e.DryRun {
+				cmdName += " (dry run)"
+			}
+			t.add(stamp(e.At), string(e.Run), cmdName, strconv.Itoa(e.Line), e.Login, e.Function, string(e.Status), e.Code, e.Reason)
+		}
+	case len(args) == 1:
+		id := batch.RunID(args[0])
+		if _, ok, err := db.Run(ctx, id); err != nil {
+			return err
+		} else if !ok {
+			return usagef("the ledger has no run %s (see vicionboard history)", id)
+		}
+		rows, err := db.RunRows(ctx, id)
+		if err != nil {
+			return err
+		}
+		t.header = []string{"line", "key", "login", "function", "status", "code", "reason", "at"}
+		for _, r := range rows {
+			t.add(strconv.Itoa(r.Line), r.Key, r.Login, r.Function, string(r.Status), r.Code, r.Reason, stamp(r.At))
+		}
+	default:
+		runs, err := db.Runs(ctx, o.limit)
+		if err != nil {
+			return err
+		}
+		t.header = []string{"run", "started", "duration", "command", "input", "rows", "counts", "exit"}
+		for _, r := range runs {
+			if server != "" && r.Start.Server != server {
+				continue
+			}
+			command, duration, exit := r.Start.Command, "running or killed", ""
+			if r.Start.DryRun && command != "check" {
+				command += " (dry run)"
+			}
+			if !r.End.Ended.IsZero() {
+				duration = r.End.Ended.Sub(r.Start.Started).Round(time.Millisecond).String()
+				exit = strconv.Itoa(r.End.ExitCode)
+			}
+			t.add(string(r.ID), stamp(r.Start.Started), duration, command, r.Start.Input, strconv.Itoa(r.End.Rows),
+				counts(r.End.Statuses, r.End.Codes), exit)
+		}
+	}
+	return t.write(a.stdout)
+}
+
+func describeQuery(o *historyOptions) string {
+	if o.key != "" {
+		return "key " + o.key
+	}
+	return "login " + o.login
+}
+
+// counts says a run's counts per status, then per reason code.
+func counts(statuses map[batch.Status]int, codes map[string]int) string {
+	var parts []string
+	for _, k := range sortedKeys(statuses) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, statuses[batch.Status(k)]))
+	}
+	var reasons []string
+	for _, k := range sortedKeys(codes) {
+		reasons = append(reasons, fmt.Sprintf("%s=%d", k, codes[k]))
+	}
+	if len(reasons) > 0 {
+		parts = append(parts, "("+strings.Join(reasons, " ")+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+func sortedKeys[K ~string, V any](m map[K]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, string(k))
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// table is the history's output: a table for a person, CSV or JSON (an
+// array of objects keyed by the header) for programs.
+type table struct {
+	format string
+	header []string
+	rows   [][]string
+}
+
+func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *table) write(w io.Writer) error {
+	switch t.format {
+	case "json":
+		out := make([]map[string]string, 0, len(t.rows))
+		for _, r := range t.rows {
+			m := make(map[string]string, len(r))
+			for i, c := range r {
+				m[t.header[i]] = c
+			}
+			out = append(out, m)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	case "csv":
+		cw := csv.NewWriter(w)
+		if err := cw.Write(t.header); err != nil {
+			return err
+		}
+		if err := cw.WriteAll(t.rows); err != nil {
+			return err
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(t.header, "\t")))
+	for _, r := range t.rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}

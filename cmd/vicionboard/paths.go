@@ -1,0 +1,119 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// files are the input and result paths of a run or check, checked so that
+// a run never writes over its input, whatever the paths say.
+type files struct {
+	input string // as given
+	out   string // as given or defaulted
+	// inputAbs and outAbs name them in the ledger.
+	inputAbs, outAbs string
+	// spool, when set, is a private copy of an input that cannot be read
+	// twice (a pipe): the planning pass and the run each read it once.
+	spool string
+}
+
+// resolveFiles checks the input and the result path (out, or def(input)
+// when out is empty):
+//   - an input that is not a regular file (a pipe, /dev/stdin) needs --out,
+//     and is copied aside so that it can be read twice;
+//   - the result file may not be the input, through a symbolic link, a hard
+//     link or another spelling of its path (files are compared by device
+//     and inode);
+//   - the result path may not be a symbolic link: a run writes a file of
+//     passwords, and a link could send them anywhere (a link in a shared
+//     folder to another user's file). Give the real path instead.
+func resolveFiles(input, out string, def func(string) string) (*files, error) {
+	inInfo, err := os.Stat(input)
+	if err != nil {
+		return nil, usagef("input: %w", err)
+	}
+	if inInfo.IsDir() {
+		return nil, usagef("input %s is a directory", input)
+	}
+	if !inInfo.Mode().IsRegular() && out == "" {
+		return nil, usagef("input %s is not a regular file (a pipe or device): give --out for the result file", input)
+	}
+	if out == "" {
+		out = def(input)
+	}
+	f := &files{input: input, out: out}
+	if f.inputAbs, err = filepath.Abs(input); err != nil {
+		return nil, usagef("input: %w", err)
+	}
+	if f.outAbs, err = filepath.Abs(out); err != nil {
+		return nil, usagef("--out: %w", err)
+	}
+	if li, err := os.Lstat(out); err == nil {
+		if li.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(out)
+			return nil, usagef("--out %s is a symbolic link (to %s): give the real path of the result file instead", out, target)
+		}
+		if oi, err := os.Stat(out); err == nil && os.SameFile(inInfo, oi) {
+			return nil, usagef("--out %s is the input file %s (the same file under another name): choose another result file", out, input)
+		}
+		if !li.Mode().IsRegular() {
+			return nil, usagef("--out %s is not a regular file", out)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, usagef("--out: %w", err)
+	}
+	if filepath.Clean(f.inputAbs) == filepath.Clean(f.outAbs) {
+		return nil, usagef("--out %s is the input file: choose another result file", out)
+	}
+	return f, nil
+}
+
+// spoolInput copies a non-regular input into a private file beside the
+// result file, so that the planning pass and the run both read it.
+func (f *files) spoolInput() error {
+	fi, err := os.Stat(f.input)
+	if err != nil || fi.Mode().IsRegular() {
+		return err
+	}
+	src, err := os.Open(f.input)
+	if err != nil {
+		return usagef("input: %w", err)
+	}
+	defer src.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(f.outAbs), "."+filepath.Base(f.outAbs)+".input-*")
+	if err != nil {
+		return fmt.Errorf("copy of the input: %w", err)
+	}
+	f.spool = tmp.Name()
+	if _, err := io.Copy(tmp, src); err != nil {
+		tmp.Close()
+		return fmt.Errorf("copy of the input: %w", err)
+	}
+	return tmp.Close()
+}
+
+// readPath is the path to read the input from.
+func (f *files) readPath() string {
+	if f.spool != "" {
+		return f.spool
+	}
+	return f.input
+}
+
+// cleanup removes the input's private copy.
+func (f *files) cleanup() {
+	if f.spool != "" {
+		_ = os.Remove(f.spool)
+	}
+}
+
+// defaultOut is INPUT.results.csv beside the input.
+func defaultOut(input string) string {
+	ext := filepath.Ext(input)
+	return strings.TrimSuffix(input, ext) + ".results.csv"
+}
