@@ -78,9 +78,11 @@ func TestRecordEffects(t *testing.T) {
 				Input: "/in.csv", RunID: "other", UpdatedAt: t0},
 		},
 		{
-			name:    "released when another run holds the record: unchanged",
-			prepare: func(t *testing.T, e *claimEnv, run batch.RunID) { claimOne(t, e.otherDB, e.otherRun, claim("K", "klogin")) },
-			effect:  batch.EffectReleased,
+			name: "released when another run holds the record: unchanged",
+			prepare: func(t *testing.T, e *claimEnv, run batch.RunID) {
+				claimOne(t, e.otherDB, e.otherRun, claim("K", "klogin"))
+			},
+			effect: batch.EffectReleased,
 			want: &batch.Person{State: batch.PersonInFlight, Login: "klogin", FullName: "Name of K",
 				Input: "/in.csv", RunID: "other", Live: true},
 		},
