@@ -114,10 +114,19 @@ func (d *DB) Story(ctx context.Context, q StoryQuery) (Story, error) {
 
 // storyPersons reads the records matching q.
 func (d *DB) storyPersons(ctx context.Context, q StoryQuery, st *Story) error {
+	args := []any{q.Server}
+	var look []string
+	if q.Key != "" {
+		look = append(look, "SELECT rowid FROM persons WHERE person_key = ?")
+		args = append(args, q.Key)
+	}
+	if q.Login != "" {
+		look = append(look, "SELECT rowid FROM persons WHERE login <> '' AND login = ? COLLATE NOCASE")
+		args = append(args, q.Login)
+	}
 	rows, err := d.db.QueryContext(ctx, `SELECT `+personColumns+` FROM persons
-		WHERE (?1 = '' OR server = ?1)
-			AND ((?2 <> '' AND person_key = ?2) OR (?3 <> '' AND login <> '' AND login = ?3 COLLATE NOCASE))
-		ORDER BY server, person_key`, q.Server, q.Key, q.Login)
+		WHERE (?1 = '' OR server = ?1) AND rowid IN (`+strings.Join(look, " UNION ")+`)
+		ORDER BY server, person_key`, args...)
 	if err != nil {
 		return err
 	}
@@ -144,16 +153,16 @@ func (d *DB) storyPersons(ctx context.Context, q StoryQuery, st *Story) error {
 // (lower case) is in logins.
 func (d *DB) storyEvents(ctx context.Context, server string, keys, logins set, st *Story) error {
 	args := []any{server}
-	cond := []string{}
+	var look []string
 	if len(keys) > 0 {
-		cond = append(cond, "(o.person_key <> '' AND o.person_key IN ("+keys.params(&args)+"))")
+		look = append(look, "SELECT id FROM outcomes WHERE person_key <> '' AND person_key IN ("+keys.params(&args)+")")
 	}
 	if len(logins) > 0 {
-		cond = append(cond, "(o.login <> '' AND o.login COLLATE NOCASE IN ("+logins.params(&args)+"))")
+		look = append(look, "SELECT id FROM outcomes WHERE login <> '' AND login COLLATE NOCASE IN ("+logins.params(&args)+")")
 	}
 	rows, err := d.db.QueryContext(ctx, `SELECT `+outcomeColumns+`, r.command, r.dry_run, r.server, r.started
 		FROM outcomes AS o JOIN runs AS r ON r.id = o.run_id
-		WHERE (?1 = '' OR r.server = ?1) AND (`+strings.Join(cond, " OR ")+`)
+		WHERE (?1 = '' OR r.server = ?1) AND o.id IN (`+strings.Join(look, " UNION ")+`)
 		ORDER BY r.started, r.id, o.line, o.id`, args...)
 	if err != nil {
 		return err
