@@ -151,3 +151,54 @@ func TestRunIDsSortAndDiffer(t *testing.T) {
 		t.Errorf("run ids do not sort by start: %s >= %s", a, b)
 	}
 }
+
+// BenchmarkOpen measures Open and its PRAGMA quick_check on a ledger of
+// 100,000 persons created and their 100,000 outcomes.
+func BenchmarkOpen(b *testing.B) {
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "ledger.db")
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	run, err := db.BeginRun(ctx, batch.RunStart{Command: "run", Server: "srv", Input: "/in.csv"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 100_000
+	for i := range n {
+		err := db.Record(ctx, run, batch.RowRecord{Line: i + 2, Key: fmt.Sprintf("E%06d", i), Login: fmt.Sprintf("agent%06d", i),
+			Function: "add_user", Status: batch.StatusSuccess, Code: "CREATED", Reason: "created by add_user (CREATED)",
+			Effect: batch.EffectCreated, FullName: fmt.Sprintf("Agent Number %06d", i), Server: "srv", Input: "/in.csv",
+			Applied: map[string]string{"agent_user_group": "AGENTS", "agent_user_level": "1"}, At: time.Now()})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := db.FinishRun(ctx, run, batch.RunEnd{Rows: n}); err != nil {
+		b.Fatal(err)
+	}
+	db.Close()
+
+	b.Run("open", func(b *testing.B) {
+		for b.Loop() {
+			db, err := Open(ctx, path, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			db.Close()
+		}
+	})
+	b.Run("quick_check", func(b *testing.B) {
+		db, err := Open(ctx, path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		for b.Loop() {
+			if err := db.check(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

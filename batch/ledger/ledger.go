@@ -76,6 +76,9 @@ type DB struct {
 
 	w *writer
 
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // the writer's statements, prepared once
+
 	mu     sync.Mutex
 	runs   map[batch.RunID]*activeRun // runs begun here and not finished
 	closed bool
@@ -149,7 +152,8 @@ func open(ctx context.Context, path string, opts Options, migs fs.FS) (*DB, erro
 	// One connection writes at a time (the writer); a few more read.
 	sdb.SetMaxOpenConns(4)
 	sdb.SetMaxIdleConns(4)
-	d := &DB{db: sdb, path: path, runsDir: path + ".runs", runs: map[batch.RunID]*activeRun{}}
+	d := &DB{db: sdb, path: path, runsDir: path + ".runs", runs: map[batch.RunID]*activeRun{},
+		stmts: map[string]*sql.Stmt{}}
 	if err := d.check(ctx); err != nil {
 		sdb.Close()
 		return nil, err
@@ -327,7 +331,27 @@ func (d *DB) Close() error {
 	for _, r := range runs {
 		err = errors.Join(err, r.release())
 	}
+	d.stmtMu.Lock()
+	for _, s := range d.stmts {
+		s.Close()
+	}
+	d.stmtMu.Unlock()
 	return errors.Join(err, d.db.Close())
+}
+
+// prepared returns query prepared, preparing it the first time.
+func (d *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	d.stmtMu.Lock()
+	defer d.stmtMu.Unlock()
+	if s, ok := d.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := d.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	d.stmts[query] = s
+	return s, nil
 }
 
 func (d *DB) isClosed() bool {

@@ -12,10 +12,9 @@ import (
 	"github.com/vicionboard/vicionboard/vicidial"
 )
 
-// querier is what reads need of *sql.DB and *sql.Tx.
-type querier interface {
+// rowQuerier is what getPerson needs of *sql.DB and *txn.
+type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
 // personColumns are the columns scanPerson reads.
@@ -52,7 +51,7 @@ func scanPerson(s interface{ Scan(...any) error }) (batch.Person, error) {
 }
 
 // getPerson reads a person's record; Live is not set.
-func getPerson(ctx context.Context, q querier, server, key string) (batch.Person, bool, error) {
+func getPerson(ctx context.Context, q rowQuerier, server, key string) (batch.Person, bool, error) {
 	p, err := scanPerson(q.QueryRowContext(ctx, `SELECT `+personColumns+` FROM persons
 		WHERE server = ? AND person_key = ?`, server, key))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -132,7 +131,7 @@ func (d *DB) Claim(ctx context.Context, run batch.RunID, claims []batch.Claim) (
 	}
 	results := make([]batch.ClaimResult, len(claims))
 	err = d.w.do(ctx, &op{kind: opClaim, rows: len(claims), ctx: ctx,
-		apply: func(ctx context.Context, tx *sql.Tx) error {
+		apply: func(ctx context.Context, tx *txn) error {
 			return d.claimTx(ctx, tx, run, claims, results)
 		}})
 	if err != nil {
@@ -162,7 +161,7 @@ func (d *DB) decide(p *batch.Person, ok bool) (bool, error) {
 }
 
 // claimTx makes claims in tx, writing their results.
-func (d *DB) claimTx(ctx context.Context, tx *sql.Tx, run batch.RunID, claims []batch.Claim, results []batch.ClaimResult) error {
+func (d *DB) claimTx(ctx context.Context, tx *txn, run batch.RunID, claims []batch.Claim, results []batch.ClaimResult) error {
 	now := fmtTime(time.Now())
 	for i, c := range claims {
 		p, ok, err := getPerson(ctx, tx, c.Server, c.Key)
@@ -260,13 +259,13 @@ func (d *DB) Record(ctx context.Context, run batch.RunID, rec batch.RowRecord) e
 		rec.At = time.Now()
 	}
 	dry := r.dryRun
-	return d.w.submit(ctx, &op{kind: opRecord, rows: 1, apply: func(ctx context.Context, tx *sql.Tx) error {
+	return d.w.submit(ctx, &op{kind: opRecord, rows: 1, apply: func(ctx context.Context, tx *txn) error {
 		return recordTx(ctx, tx, run, dry, rec, string(applied))
 	}})
 }
 
 // recordTx writes a record in tx.
-func recordTx(ctx context.Context, tx *sql.Tx, run batch.RunID, dry bool, rec batch.RowRecord, applied string) error {
+func recordTx(ctx context.Context, tx *txn, run batch.RunID, dry bool, rec batch.RowRecord, applied string) error {
 	at := fmtTime(rec.At)
 	_, err := tx.ExecContext(ctx, `INSERT INTO outcomes
 		(run_id, line, person_key, login, function, status, code, reason, at)

@@ -179,7 +179,7 @@ func (d *DB) BeginRun(ctx context.Context, start batch.RunStart) (batch.RunID, e
 		}
 	}
 	r.dryRun = start.DryRun
-	err := d.w.do(ctx, &op{kind: opFunc, apply: func(ctx context.Context, tx *sql.Tx) error {
+	err := d.w.do(ctx, &op{kind: opFunc, apply: func(ctx context.Context, tx *txn) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO runs
 			(id, command, dry_run, server, input, input_sha256, out, version, started)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -223,7 +223,7 @@ func (d *DB) FinishRun(ctx context.Context, id batch.RunID, end batch.RunEnd) er
 	if end.Ended.IsZero() {
 		end.Ended = time.Now()
 	}
-	err = d.w.do(ctx, &op{kind: opFunc, apply: func(ctx context.Context, tx *sql.Tx) error {
+	err = d.w.do(ctx, &op{kind: opFunc, apply: func(ctx context.Context, tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs
 			SET ended = ?, rows = ?, statuses = ?, codes = ?, exit_code = ?
 			WHERE id = ?`,

@@ -21,7 +21,7 @@ const (
 type op struct {
 	kind  opKind
 	rows  int // rows it adds to a group commit
-	apply func(ctx context.Context, tx *sql.Tx) error
+	apply func(ctx context.Context, tx *txn) error
 	ctx   context.Context // opClaim: the caller's context
 	done  chan error      // buffered; nil for opRecord
 	err   error
@@ -197,11 +197,12 @@ func (w *writer) commit(ops []*op) {
 			}
 		}
 	}
-	tx, err := w.d.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsn)
+	sqlTx, err := w.d.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsn)
 	if err != nil {
 		failAll(err)
 		return
 	}
+	tx := &txn{Tx: sqlTx, d: w.d, stmts: map[string]*sql.Stmt{}}
 	for _, o := range ops {
 		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
 			tx.Rollback()
@@ -227,4 +228,45 @@ func (w *writer) commit(ops []*op) {
 		return
 	}
 	w.commits.Add(1)
+}
+
+// txn is the writer's transaction. Its ExecContext and QueryRowContext
+// run the DB's prepared statements (see DB.prepared): SQLite then parses
+// each statement once per connection, not once per row.
+type txn struct {
+	*sql.Tx
+	d     *DB
+	stmts map[string]*sql.Stmt // this transaction's handles of the DB's statements
+}
+
+// stmt returns the transaction's handle of query's prepared statement.
+func (t *txn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := t.stmts[query]; ok {
+		return s, nil
+	}
+	ds, err := t.d.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	s := t.Tx.StmtContext(ctx, ds)
+	t.stmts[query] = s
+	return s, nil
+}
+
+// ExecContext executes query's prepared statement in the transaction.
+func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	s, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return s.ExecContext(ctx, args...)
+}
+
+// QueryRowContext runs query's prepared statement in the transaction.
+func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	s, err := t.stmt(ctx, query)
+	if err != nil {
+		return t.Tx.QueryRowContext(ctx, query, args...) // reports the error
+	}
+	return s.QueryRowContext(ctx, args...)
 }
