@@ -3,6 +3,7 @@ package ledger_test
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -342,5 +343,91 @@ func TestKilledProcessClaimIsNotLive(t *testing.T) {
 	}
 	if r := claimOne(t, db, mine, claim("K", "k")); !r.Granted || string(r.Prior.RunID) != runID || r.Prior.Live {
 		t.Errorf("claim after kill -9: %+v, want granted over the dead claim", r)
+	}
+}
+
+func TestOpenSweepsDeadRunLocks(t *testing.T) {
+	path := ledgerPath(t)
+	db := openAt(t, path)
+	live := begin(t, db, start("/in.csv", t0))
+	dir := path + ".runs"
+	old := time.Now().Add(-time.Hour)
+	for _, name := range []string{"20260101T000000Z-dead00.lock", "20260101T000000Z-young0.lock"} {
+		write(t, filepath.Join(dir, name), nil)
+	}
+	liveLock := filepath.Join(dir, string(live)+".lock")
+	for _, name := range []string{"20260101T000000Z-dead00.lock", filepath.Base(liveLock)} {
+		if err := os.Chtimes(filepath.Join(dir, name), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	openAt(t, path) // another process starting
+	for name, want := range map[string]bool{
+		"20260101T000000Z-dead00.lock": false, // old and free: its process died
+		"20260101T000000Z-young0.lock": true,  // may be about to be locked
+		filepath.Base(liveLock):        true,  // locked by a live run
+	} {
+		if _, err := os.Stat(filepath.Join(dir, name)); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", name, err == nil, want)
+		}
+	}
+}
+
+// A claim that cannot get the write lock fails after the busy timeout,
+// and the ledger works again once the other transaction ends.
+func TestClaimWaitsForOtherWriterThenFails(t *testing.T) {
+	path := ledgerPath(t)
+	db, err := ledger.Open(context.Background(), path, ledger.Options{BusyTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	run := begin(t, db, start("/in.csv", t0))
+
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Claim(context.Background(), run, []batch.Claim{claim("K", "k")})
+	if err == nil {
+		t.Fatal("claim succeeded while another process held the write lock")
+	}
+	if errors.Is(err, batch.ErrLedgerDamaged) {
+		t.Errorf("a busy ledger reported as damaged: %v", err)
+	}
+	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if r := claimOne(t, db, run, claim("K", "k")); !r.Granted {
+		t.Errorf("claim after the other transaction ended: %+v", r)
+	}
+}
+
+func TestFinishRunCompletesWithCancelledContext(t *testing.T) {
+	db := openAt(t, ledgerPath(t))
+	run := begin(t, db, start("/in.csv", t0))
+	if err := db.Record(context.Background(), run, rec("K", "k", batch.StatusSuccess, batch.EffectCreated)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // an interrupted run
+	if err := db.FinishRun(ctx, run, batch.RunEnd{Ended: t0.Add(time.Minute), Rows: 1, ExitCode: 130}); err != nil {
+		t.Fatalf("FinishRun: %v", err)
+	}
+	r, ok, err := db.Run(context.Background(), run)
+	if err != nil || !ok || !r.End.Ended.Equal(t0.Add(time.Minute)) || r.End.ExitCode != 130 {
+		t.Errorf("run after FinishRun: %+v, %v, %v", r, ok, err)
+	}
+	if p, _ := person(t, db, "K"); p.State != batch.PersonCreated {
+		t.Errorf("the queued record was not committed: %+v", p)
 	}
 }

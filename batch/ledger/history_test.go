@@ -15,7 +15,7 @@ import (
 // finished dry run, and an unfinished run; and one finished run on
 // another server.
 type history struct {
-	db                         *ledger.DB
+	db                        *ledger.DB
 	first, dry, open, elsewhr batch.RunID
 }
 
