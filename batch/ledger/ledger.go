@@ -12,10 +12,9 @@
 //
 // Writes go through one goroutine per DB: Record only queues, and whatever
 // is queued when a commit ends is committed in the next transaction (up to
-// maxBatch rows), so thousands of outcomes a second cost one fsync per
-// group. Claims, BeginRun and FinishRun go through the same queue and wait
-// for their commit, which keeps Records and Claims in the order they were
-// made.
+// 512 rows), so thousands of outcomes a second cost one fsync per group.
+// Claims, BeginRun and FinishRun go through the same queue and wait for
+// their commit, which keeps Records and Claims in the order they were made.
 package ledger
 
 import (
