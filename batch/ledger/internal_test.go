@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -179,6 +180,11 @@ func BenchmarkOpen(b *testing.B) {
 		b.Fatal(err)
 	}
 	db.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mb := float64(fi.Size()) / 1e6
 
 	b.Run("open", func(b *testing.B) {
 		for b.Loop() {
@@ -188,6 +194,7 @@ func BenchmarkOpen(b *testing.B) {
 			}
 			db.Close()
 		}
+		b.ReportMetric(mb, "file_MB")
 	})
 	b.Run("quick_check", func(b *testing.B) {
 		db, err := Open(ctx, path, Options{})
