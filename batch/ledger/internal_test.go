@@ -1,0 +1,211 @@
+package ledger
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/vicionboard/vicionboard/batch"
+)
+
+// firstMigrationOnly is the schema of the first release of the ledger.
+func firstMigrationOnly(t *testing.T) fs.FS {
+	t.Helper()
+	text, err := fs.ReadFile(migrations, "migration/0001_init.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fstest.MapFS{"migration/0001_init.sql": {Data: text}}
+}
+
+func TestMigrateFromFirstSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "ledger.db")
+
+	// A ledger written by a vicionboard that knew only 0001.
+	old, err := open(ctx, path, Options{}, firstMigrationOnly(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := old.BeginRun(ctx, batch.RunStart{Command: "run", Server: "srv", Input: "/in.csv", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Record(ctx, run, batch.RowRecord{Line: 2, Key: "E1", Login: "JSmith", Status: batch.StatusSuccess,
+		Effect: batch.EffectCreated, FullName: "Jane Smith", Server: "srv", Input: "/in.csv", At: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.FinishRun(ctx, run, batch.RunEnd{Rows: 1, Statuses: map[batch.Status]int{batch.StatusSuccess: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := tableNames(t, path, "index"); slices.Contains(got, "outcomes_by_login") {
+		t.Fatalf("the old schema already has 0002's indexes: %v", got)
+	}
+
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("Open of the old ledger: %v", err)
+	}
+	defer db.Close()
+	applied, err := appliedMigrations(ctx, db.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"0001_init.sql", "0002_history_indexes.sql"}; !slices.Equal(applied, want) {
+		t.Errorf("migrations %v, want %v", applied, want)
+	}
+	if got := tableNames(t, path, "index"); !slices.Contains(got, "outcomes_by_login") || !slices.Contains(got, "persons_by_login") {
+		t.Errorf("indexes after migrating: %v", got)
+	}
+	if p, ok, err := db.Person(ctx, "srv", "E1"); err != nil || !ok || p.State != batch.PersonCreated || p.CreatedBy != run {
+		t.Errorf("old person: %+v, %v, %v", p, ok, err)
+	}
+	if r, ok, err := db.LastRun(ctx, "srv", "/in.csv"); err != nil || !ok || r.ID != run || r.End.Statuses[batch.StatusSuccess] != 1 {
+		t.Errorf("old run: %+v, %v, %v", r, ok, err)
+	}
+	if st, err := db.Story(ctx, StoryQuery{Login: "jsmith"}); err != nil || len(st.Persons) != 1 || len(st.Events) != 1 {
+		t.Errorf("old story: %+v, %v", st, err)
+	}
+}
+
+// tableNames lists the schema's objects of a type.
+func tableNames(t *testing.T, path, typ string) []string {
+	t.Helper()
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	rows, err := raw.Query("SELECT name FROM sqlite_schema WHERE type = ? ORDER BY name", typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		names = append(names, n)
+	}
+	return names
+}
+
+// Records queued while a commit is under way go out together: one
+// transaction per maxBatch rows.
+func TestGroupCommitBatches(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	run, err := db.BeginRun(ctx, batch.RunStart{Command: "run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := db.w.commits.Load()
+	gate := make(chan struct{})
+	db.w.gate = gate // read by the writer only after it receives the next operation
+	const n = 2*maxBatch + 10
+	for i := range n {
+		if err := db.Record(ctx, run, batch.RowRecord{Line: i + 2, Key: fmt.Sprint("K", i), Effect: batch.EffectUnknown}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(gate) // the writer took the first record; the others wait in the queue
+	if err := db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := db.w.commits.Load()-before, int64(3); got != want {
+		t.Errorf("%d records took %d commits, want %d", n, got, want)
+	}
+	var count int
+	if err := db.db.QueryRow("SELECT count(*) FROM persons WHERE state = 'unknown'").Scan(&count); err != nil || count != n {
+		t.Errorf("%d unknown persons (%v), want %d", count, err, n)
+	}
+}
+
+func TestRunIDsSortAndDiffer(t *testing.T) {
+	at := time.Date(2026, 11, 25, 11, 3, 2, 0, time.FixedZone("X", 3600))
+	seen := map[batch.RunID]bool{}
+	for range 100 {
+		id := newRunID(at)
+		if len(id) != len("20261125T100302Z-3f9a1c") || id[:17] != "20261125T100302Z-" {
+			t.Fatalf("run id %q: want 20261125T100302Z-xxxxxx (UTC)", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) < 99 {
+		t.Errorf("100 run ids in the same second: only %d distinct", len(seen))
+	}
+	if a, b := newRunID(at), newRunID(at.Add(time.Second)); a >= b {
+		t.Errorf("run ids do not sort by start: %s >= %s", a, b)
+	}
+}
+
+// BenchmarkOpen measures Open and its PRAGMA quick_check on a ledger of
+// 100,000 persons created and their 100,000 outcomes.
+func BenchmarkOpen(b *testing.B) {
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "ledger.db")
+	db, err := Open(ctx, path, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	run, err := db.BeginRun(ctx, batch.RunStart{Command: "run", Server: "srv", Input: "/in.csv"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	const n = 100_000
+	for i := range n {
+		err := db.Record(ctx, run, batch.RowRecord{Line: i + 2, Key: fmt.Sprintf("E%06d", i), Login: fmt.Sprintf("agent%06d", i),
+			Function: "add_user", Status: batch.StatusSuccess, Code: "CREATED", Reason: "created by add_user (CREATED)",
+			Effect: batch.EffectCreated, FullName: fmt.Sprintf("Agent Number %06d", i), Server: "srv", Input: "/in.csv",
+			Applied: map[string]string{"agent_user_group": "AGENTS", "agent_user_level": "1"}, At: time.Now()})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := db.FinishRun(ctx, run, batch.RunEnd{Rows: n}); err != nil {
+		b.Fatal(err)
+	}
+	db.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mb := float64(fi.Size()) / 1e6
+
+	b.Run("open", func(b *testing.B) {
+		for b.Loop() {
+			db, err := Open(ctx, path, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			db.Close()
+		}
+		b.ReportMetric(mb, "file_MB")
+	})
+	b.Run("quick_check", func(b *testing.B) {
+		db, err := Open(ctx, path, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		for b.Loop() {
+			if err := db.check(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
