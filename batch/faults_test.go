@@ -3,7 +3,6 @@ package batch_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -141,12 +140,11 @@ func TestResumeAfterCrashInFlight(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	path := filepath.Join(t.TempDir(), "out.csv.journal")
-	j, err := batch.OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := batch.NewKeyer()
+	// It had claimed them in the ledger, then died (its handle is closed
+	// without finishing the run).
+	path := filepath.Join(t.TempDir(), "ledger.db")
+	dead := openLedger(t, path)
+	keys, _ := batch.NewKeyer(nil, "")
 	in := reader(t, csv)
 	for i := 0; i < 2; i++ {
 		row, err := in.Next()
@@ -157,24 +155,18 @@ func TestResumeAfterCrashInFlight(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := j.MarkSent(keys.Key(row, plan), false); err != nil {
-			t.Fatal(err)
+		key, _ := keys.Key(row, plan)
+		res, err := dead.db.Claim(context.Background(), dead.id, []batch.Claim{{Server: "sim", Key: key, Login: plan.Login(),
+			FullName: plan.FullName(), Input: "in.csv", Line: row.Line}})
+		if err != nil || !res[0].Granted {
+			t.Fatalf("claim: %v %+v", err, res)
 		}
 	}
-	j.Close()
-	// A torn last line, as a crash in the middle of a write leaves.
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	f.WriteString(`{"k":"login:crash3","e":"do`)
-	f.Close()
+	dead.db.Close()
 
-	j, err = batch.OpenJournal(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
 	before := countFunctions(srv)["add_user"]
 	sink := &captureSink{}
-	if err := batch.Run(context.Background(), reader(t, csv), sink, batch.Config{Accounts: client, APIUser: "6666", Journal: j}); err != nil {
+	if err := batch.Run(context.Background(), reader(t, csv), sink, openLedger(t, path).config(batch.Config{Accounts: client, APIUser: "6666"})); err != nil {
 		t.Fatal(err)
 	}
 	want := []batch.Status{batch.StatusSuccess, batch.StatusUnknown, batch.StatusSuccess}
@@ -194,22 +186,18 @@ func TestResumeAfterCrashInFlight(t *testing.T) {
 	}
 }
 
-// TestJournalWriteFailureLetsCallsInFlightFinish: when the journal cannot
-// be written (a full disk), the run stops sending, but a call already at
-// the server is not cut off: its outcome would become UNKNOWN when waiting
-// for its answer tells what happened.
-func TestJournalWriteFailureLetsCallsInFlightFinish(t *testing.T) {
+// TestLedgerFailureLetsCallsInFlightFinish: when the ledger cannot be
+// written (a full disk, here: closed under the run), the run stops sending,
+// but a call already at the server is not cut off: its outcome would become
+// UNKNOWN when waiting for its answer tells what happened.
+func TestLedgerFailureLetsCallsInFlightFinish(t *testing.T) {
 	faults, err := vicidialtest.ParseFaults("hang-after=1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := newSim(t, vicidialtest.Options{Faults: faults})
 	client := newClient(t, srv, "6666", "1234", nopLogger())
-	j, err := batch.OpenJournal(filepath.Join(t.TempDir(), "out.csv.journal"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
+	l := openLedger(t, filepath.Join(t.TempDir(), "ledger.db"))
 	atServer := func(login string) bool {
 		for _, r := range srv.Sim.Requests() {
 			if r.Function == "add_user" && r.Params.Get("agent_user") == login {
@@ -227,16 +215,16 @@ func TestJournalWriteFailureLetsCallsInFlightFinish(t *testing.T) {
 					time.Sleep(time.Millisecond)
 				}
 				srv.Sim.SetFaults(nil)
-				j.Close()
+				l.db.Close()
 			}
 			return vicidial.Created{}, nil, false
 		}}
 	csv := "agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group\n" +
 		"jfull1,Start-2026,Full One,1,AGENTS\njfull2,Start-2026,Full Two,1,AGENTS\njfull3,Start-2026,Full Three,1,AGENTS\n"
 	sink := &captureSink{}
-	err = batch.Run(context.Background(), reader(t, csv), sink, batch.Config{Accounts: accounts, APIUser: "6666", Workers: 2, Journal: j})
+	err = batch.Run(context.Background(), reader(t, csv), sink, l.config(batch.Config{Accounts: accounts, APIUser: "6666", Workers: 2}))
 	if err == nil {
-		t.Error("Run error = nil, want the journal's write error")
+		t.Error("Run error = nil, want the ledger's error")
 	}
 	if len(sink.rows) != 3 {
 		t.Fatalf("rows written = %d, want 3", len(sink.rows))

@@ -371,3 +371,10 @@ func parseTime(s sql.NullString) (time.Time, error) {
 	}
 	return time.Parse(timeFormat, s.String)
 }
+
+// Exists reports whether a ledger file exists at path (a command that only
+// reads the ledger does not create one).
+func Exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}

@@ -344,3 +344,15 @@ func (d *DB) Run(ctx context.Context, id batch.RunID) (batch.RunSummary, bool, e
 	}
 	return r, true, nil
 }
+
+// WroteTo reports whether a run (not a dry run, not an import) recorded
+// in the ledger wrote the result file out (an absolute path): the ledger
+// then holds every outcome that file holds.
+func (d *DB) WroteTo(ctx context.Context, out string) (bool, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE out = ? AND dry_run = 0 AND command = 'run'`, out).Scan(&n)
+	if err != nil {
+		return false, d.wrap("runs", err)
+	}
+	return n > 0, nil
+}

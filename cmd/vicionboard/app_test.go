@@ -65,7 +65,9 @@ func readCSV(t *testing.T, path string) [][]string {
 
 func simEnv(t *testing.T, pass string) (map[string]string, *vicidialtest.Server) {
 	srv := vicidialtest.NewTestServer(t, vicidialtest.Options{})
-	return map[string]string{"VICIDIAL_URL": srv.URL, "VICIDIAL_API_USER": "6666", "VICIDIAL_API_PASS": pass}, srv
+	// The ledger goes to the test's own state directory.
+	return map[string]string{"VICIDIAL_URL": srv.URL, "VICIDIAL_API_USER": "6666", "VICIDIAL_API_PASS": pass,
+		"XDG_STATE_HOME": t.TempDir()}, srv
 }
 
 func TestExitCodes(t *testing.T) {
@@ -116,7 +118,7 @@ func TestExitCodes(t *testing.T) {
 func TestResultFile(t *testing.T) {
 	dir := t.TempDir()
 	in := writeFile(t, dir, "hires.csv", mixedCSV)
-	env, _ := simEnv(t, "1234")
+	env, srv := simEnv(t, "1234")
 	got := invoke(t, env, "run", in, "--log-level", "debug")
 	if got.code != exitRowsFailed {
 		t.Fatalf("exit %d:\n%s", got.code, got.stderr)
@@ -153,15 +155,22 @@ func TestResultFile(t *testing.T) {
 		}
 	}
 
-	// The same command again sends only the failures and carries the rest.
+	// The same command again sends only the failures: the ledger knows the
+	// accounts created, whose rows are SUCCESS with the same login.
+	before := len(srv.Sim.Requests())
 	again := invoke(t, env, "run", in)
 	if again.code != exitRowsFailed {
 		t.Fatalf("second run exit %d:\n%s", again.code, again.stderr)
 	}
 	recs2 := readCSV(t, out)
 	for i := 1; i <= 2; i++ {
-		if strings.Join(recs2[i], ",") != strings.Join(recs[i], ",") {
-			t.Errorf("SUCCESS row %d changed on the second run:\n%q\n%q", i, recs[i], recs2[i])
+		if recs2[i][8] != "SUCCESS" || recs2[i][9] != recs[i][9] || !strings.HasSuffix(recs2[i][10], "(ALREADY_CREATED)") {
+			t.Errorf("SUCCESS row %d on the second run: %q, want SUCCESS, login %s, ALREADY_CREATED", i, recs2[i], recs[i][9])
+		}
+	}
+	for _, r := range srv.Sim.Requests()[before:] {
+		if r.Function == "add_user" && r.Params.Get("agent_user") != "cdavis" || r.Function == "copy_user" {
+			t.Errorf("second run sent %s for %s: only the failed row may be sent again", r.Function, r.Params.Get("agent_user"))
 		}
 	}
 }
@@ -241,12 +250,14 @@ func TestFatalHints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := map[string]string{"VICIDIAL_URL": tt.url, "VICIDIAL_API_USER": tt.user, "VICIDIAL_API_PASS": tt.pass}
+			env := map[string]string{"VICIDIAL_URL": tt.url, "VICIDIAL_API_USER": tt.user, "VICIDIAL_API_PASS": tt.pass,
+				"XDG_STATE_HOME": t.TempDir()}
 			got := invoke(t, env, "run", good, "--out", filepath.Join(dir, tt.user+".csv"), "--retries", "0")
 			if got.code != exitFatal {
 				t.Errorf("exit code %d, want %d; stderr:\n%s", got.code, exitFatal, got.stderr)
 			}
-			if !strings.Contains(got.stderr, "hint: ") || !strings.Contains(got.stderr, tt.wantHint) {
+			// JSON logs (stderr is not a terminal): the hint is a field of the last line.
+			if !strings.Contains(got.stderr, `"hint":`) || !strings.Contains(got.stderr, strings.ReplaceAll(tt.wantHint, `"`, `\"`)) {
 				t.Errorf("stderr has no hint mentioning %q:\n%s", tt.wantHint, got.stderr)
 			}
 		})

@@ -156,8 +156,10 @@ func TestSIGKILLAndRerun(t *testing.T) {
 // receives its Wait error.
 func startRun(t *testing.T, bin string, srv *vicidialtest.Server, in, out string, workers int, stderr io.Writer) (*exec.Cmd, <-chan error) {
 	t.Helper()
-	cmd := exec.Command(bin, "run", in, "--out", out, "--workers", fmt.Sprint(workers), "--rate", "0", "--log-format", "json")
-	cmd.Env = append(os.Environ(), "VICIDIAL_URL="+srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234")
+	cmd := exec.Command(bin, "run", in, "--out", out, "--workers", fmt.Sprint(workers), "--rate", "0", "--log-format", "json", "--max-new", "0")
+	// The ledger goes to a state directory beside the result file.
+	cmd.Env = append(os.Environ(), "VICIDIAL_URL="+srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234",
+		"XDG_STATE_HOME="+filepath.Join(filepath.Dir(out), "state"))
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -37,16 +38,22 @@ API user 6666, print the summary and write the result file. Nothing leaves this 
 			}
 			srv := httptest.NewServer(sim)
 			defer srv.Close()
-			out, err := resolveOut(input, o.out)
+			out := o.out
+			if out == "" {
+				out = defaultOut(input)
+			}
+			// A fresh simulator, and a ledger of the demo's own: the demo
+			// never touches the real ledger, and an earlier demo's results
+			// would be carried over.
+			if err := os.Remove(out); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+			dir, err := os.MkdirTemp("", "vicionboard-demo")
 			if err != nil {
 				return err
 			}
-			// A fresh simulator: an earlier demo's results would be carried over.
-			for _, p := range []string{out, out + ".journal"} {
-				if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return err
-				}
-			}
+			defer os.RemoveAll(dir)
+			o.ledger.path = filepath.Join(dir, "ledger.db")
 			o.out = out
 			o.server.url = srv.URL
 			o.server.apiUser = demoAPIUser
