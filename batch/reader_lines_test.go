@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -261,5 +262,54 @@ func TestReaderStreams(t *testing.T) {
 			t.Errorf("%d rows, want %d", n, want)
 		}
 		r.Close()
+	}
+}
+
+// TestReaderLineEndsAcrossReads: a file read one byte at a time past the
+// first 64 KiB splits every CRLF, and every CR whose next byte decides
+// what it is, across reads: the rows and their lines are the same.
+func TestReaderLineEndsAcrossReads(t *testing.T) {
+	for _, eol := range []string{"\r\n", "\r", "\n"} {
+		t.Run(fmt.Sprintf("%q", eol), func(t *testing.T) {
+			var b strings.Builder
+			b.WriteString("agent_user,agent_pass,agent_full_name,template" + eol)
+			const n = 3000
+			for i := range n {
+				if i%10 == 0 {
+					fmt.Fprintf(&b, "a%d,secretpw1,\"Agent%s%d\",5555%s%s", i, eol, i, eol, eol) // a quoted line end, then a blank line
+				} else {
+					fmt.Fprintf(&b, "a%d,secretpw1,Agent %d,5555%s", i, i, eol)
+				}
+			}
+			r, err := batch.NewReader(iotest.OneByteReader(strings.NewReader(b.String())), "input.csv")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			line := 2
+			for i := 0; ; i++ {
+				row, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					if i != n {
+						t.Fatalf("%d rows, want %d", i, n)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := fmt.Sprintf("Agent %d", i)
+				if i%10 == 0 {
+					want = fmt.Sprintf("Agent%s%d", strings.ReplaceAll(eol, "\r\n", "\n"), i)
+				}
+				if row.Err != nil || row.Line != line || row.Fields.FullName != want {
+					t.Fatalf("row %d: line %d, name %q, error %v; want line %d, name %q", i, row.Line, row.Fields.FullName, row.Err, line, want)
+				}
+				line++
+				if i%10 == 0 {
+					line += 2
+				}
+			}
+		})
 	}
 }
