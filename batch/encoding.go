@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
 
@@ -20,31 +21,182 @@ const sniffSize = 64 << 10
 const (
 	EncodingUTF8        = "UTF-8"
 	EncodingWindows1252 = "Windows-1252" // Excel's "CSV (Comma delimited)" on Windows
+	EncodingUTF16LE     = "UTF-16LE"     // Excel's "Unicode Text" (with a BOM, tab-separated)
+	EncodingUTF16BE     = "UTF-16BE"
 )
 
-// utf8BOM is the byte order mark Excel writes at the start of a UTF-8 CSV.
-const utf8BOM = "\uFEFF"
+// Byte order marks, and the magic numbers of the formats DetectFormat
+// names.
+const (
+	utf8BOM    = "\uFEFF" // Excel writes it at the start of a "CSV UTF-8"
+	utf16LEBOM = "\xff\xfe"
+	utf16BEBOM = "\xfe\xff"
+	zipMagic   = "PK\x03\x04"
+	ole2Magic  = "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+	pdfMagic   = "%PDF-"
+	gzipMagic  = "\x1f\x8b"
+)
+
+// Format is what the start of an input file shows it to be.
+type Format int
+
+// The formats DetectFormat tells apart. Only FormatCSV is read; for the
+// others NewReader returns an InputError saying what the file is and how to
+// save it as CSV. A reader of another format (.xlsx) plugs in where
+// NewReader checks the format.
+const (
+	FormatCSV        Format = iota // text: UTF-8, Windows-1252, or UTF-16 with a byte order mark
+	FormatXLSX                     // an Excel workbook (.xlsx): a zip archive holding xl/
+	FormatODS                      // an OpenDocument spreadsheet (.ods)
+	FormatZip                      // another zip archive
+	FormatXLS                      // an Excel 97-2003 workbook (.xls): an OLE2 compound file
+	FormatPDF                      // a PDF document
+	FormatGzip                     // a gzip-compressed file
+	FormatUTF16NoBOM               // UTF-16 text without a byte order mark
+	FormatBinary                   // NUL bytes, and not UTF-16
+)
+
+// String names the format.
+func (f Format) String() string {
+	switch f {
+	case FormatCSV:
+		return "CSV"
+	case FormatXLSX:
+		return "xlsx"
+	case FormatODS:
+		return "ods"
+	case FormatZip:
+		return "zip"
+	case FormatXLS:
+		return "xls"
+	case FormatPDF:
+		return "PDF"
+	case FormatGzip:
+		return "gzip"
+	case FormatUTF16NoBOM:
+		return "UTF-16 without BOM"
+	case FormatBinary:
+		return "binary"
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// refusal says why a file of format f is not read and what to do; "" for
+// FormatCSV.
+func (f Format) refusal() string {
+	switch f {
+	case FormatCSV:
+		return ""
+	case FormatXLSX:
+		return "the file is a spreadsheet workbook (.xlsx), not CSV: save it as CSV UTF-8 from Excel"
+	case FormatODS:
+		return `the file is a spreadsheet workbook (.ods), not CSV: save it as "Text CSV" with the UTF-8 character set from LibreOffice`
+	case FormatZip:
+		return "the file is a zip archive, not CSV: unpack it, or save the workbook as CSV UTF-8"
+	case FormatXLS:
+		return "the file is an Excel 97-2003 workbook (.xls), which is not read: save it as CSV UTF-8 from Excel"
+	case FormatPDF:
+		return "the file is a PDF document, not CSV: export the list from the tool that made it as CSV UTF-8"
+	case FormatGzip:
+		return "the file is gzip-compressed, not CSV: uncompress it first"
+	case FormatUTF16NoBOM:
+		return "the file looks like UTF-16 without a byte order mark, which cannot be told apart for sure: save it as CSV UTF-8 (or as Unicode Text, which has one)"
+	}
+	return "binary file (it holds NUL bytes), not CSV: save the list as CSV UTF-8"
+}
+
+// DetectFormat tells from the start of a file (its first 64 KiB) whether it
+// is CSV text the reader decodes, or another format it refuses by name. A
+// file with NUL bytes is text only when it starts with a UTF-16 byte order
+// mark.
+func DetectFormat(head []byte) Format {
+	has := func(prefix string) bool { return bytes.HasPrefix(head, []byte(prefix)) }
+	switch {
+	case has(utf8BOM), has(utf16LEBOM), has(utf16BEBOM):
+		return FormatCSV
+	case has(zipMagic):
+		return zipFormat(head)
+	case has(ole2Magic):
+		return FormatXLS
+	case has(pdfMagic):
+		return FormatPDF
+	case has(gzipMagic):
+		return FormatGzip
+	case bytes.IndexByte(head, 0) < 0:
+		return FormatCSV
+	case looksUTF16(head):
+		return FormatUTF16NoBOM
+	}
+	return FormatBinary
+}
+
+// zipFormat tells a workbook from another zip by the names of the first
+// entries (stored uncompressed in their local headers).
+func zipFormat(head []byte) Format {
+	contains := func(s string) bool { return bytes.Contains(head, []byte(s)) }
+	switch {
+	case contains("mimetypeapplication/vnd.oasis.opendocument.spreadsheet"):
+		return FormatODS
+	case contains("xl/"):
+		return FormatXLSX
+	case contains("word/"), contains("ppt/"):
+		return FormatZip
+	case contains("[Content_Types].xml"): // an Office file whose parts come later
+		return FormatXLSX
+	}
+	return FormatZip
+}
+
+// looksUTF16 reports whether the first KiB of head looks like UTF-16 text
+// without a byte order mark: at least 3 in 10 characters have a NUL byte,
+// nearly always on the same side (Latin text has its NUL high bytes all on
+// one side).
+func looksUTF16(head []byte) bool {
+	b := head[:min(len(head), 1024)]
+	var even, odd int
+	for i := 0; i+1 < len(b); i += 2 {
+		if b[i] == 0 {
+			even++
+		}
+		if b[i+1] == 0 {
+			odd++
+		}
+	}
+	chars := len(b) / 2
+	hi, lo := max(even, odd), min(even, odd)
+	return chars >= 2 && hi*10 >= chars*3 && lo*10 <= hi
+}
 
 // sniffed is what the start of an input tells.
 type sniffed struct {
 	r        io.Reader // the input as UTF-8, without its BOM
-	encoding string    // EncodingUTF8 or EncodingWindows1252
+	encoding string    // one of the Encoding constants
 	comma    rune      // the header line's delimiter
 	bom      bool      // the input started with a UTF-8 BOM
 }
 
 // sniff peeks at the start of r and returns a reader of the input as
-// UTF-8, with what it learnt. Input that is not UTF-8 in its first 64 KiB
-// is taken for Windows-1252, which Excel writes on Windows; a UTF-8 BOM
-// settles it as UTF-8 and is dropped (so that a quoted first header cell
-// still parses).
-func sniff(r io.Reader) (sniffed, error) {
+// UTF-8, with what it learnt; file names the input in an InputError for a
+// format that is not read. A UTF-16 byte order mark selects UTF-16 (LE or
+// BE), decoded as it streams. Otherwise input that is not UTF-8 in its
+// first 64 KiB is taken for Windows-1252, which Excel writes on Windows; a
+// UTF-8 BOM settles it as UTF-8 and is dropped (so that a quoted first
+// header cell still parses).
+func sniff(r io.Reader, file string) (sniffed, error) {
 	br := bufio.NewReaderSize(r, sniffSize)
 	head, err := br.Peek(sniffSize)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return sniffed{}, fmt.Errorf("reading the start of the input: %w", err)
 	}
-	if bytes.HasPrefix(head, []byte(utf8BOM)) {
+	if f := DetectFormat(head); f != FormatCSV {
+		return sniffed{}, &InputError{File: file, Line: 1, Msg: f.refusal()}
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte(utf16LEBOM)):
+		return sniffUTF16(br, unicode.LittleEndian, EncodingUTF16LE)
+	case bytes.HasPrefix(head, []byte(utf16BEBOM)):
+		return sniffUTF16(br, unicode.BigEndian, EncodingUTF16BE)
+	case bytes.HasPrefix(head, []byte(utf8BOM)):
 		comma := sniffComma(head[len(utf8BOM):])
 		if _, err := br.Discard(len(utf8BOM)); err != nil {
 			return sniffed{}, fmt.Errorf("reading the start of the input: %w", err)
@@ -56,6 +208,22 @@ func sniff(r io.Reader) (sniffed, error) {
 		return sniffed{r: br, encoding: EncodingUTF8, comma: comma}, nil
 	}
 	return sniffed{r: transform.NewReader(br, charmap.Windows1252.NewDecoder()), encoding: EncodingWindows1252, comma: comma}, nil
+}
+
+// utf16SniffSize is how much decoded UTF-16 text the delimiter is taken
+// from.
+const utf16SniffSize = 16 << 10
+
+// sniffUTF16 decodes br, which starts with a UTF-16 byte order mark, as it
+// streams (the mark dropped) and takes the delimiter from the decoded
+// header line.
+func sniffUTF16(br *bufio.Reader, e unicode.Endianness, name string) (sniffed, error) {
+	dec := bufio.NewReaderSize(transform.NewReader(br, unicode.UTF16(e, unicode.ExpectBOM).NewDecoder()), utf16SniffSize)
+	head, err := dec.Peek(utf16SniffSize)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return sniffed{}, fmt.Errorf("reading the start of the input as %s: %w", name, err)
+	}
+	return sniffed{r: dec, encoding: name, comma: sniffComma(head)}, nil
 }
 
 // validUTF8Prefix reports whether b is valid UTF-8; when b was cut from a
@@ -74,9 +242,9 @@ func validUTF8Prefix(b []byte, cut bool) bool {
 	return utf8.Valid(b)
 }
 
-// sniffComma returns the delimiter of the header line at the start of b:
-// ',' unless the line, outside quotes, has no comma but a ';' or a tab
-// (the more frequent of the two).
+// sniffComma returns the delimiter of the header line at the start of b
+// (ended by LF, CRLF or a lone CR): ',' unless the line, outside quotes,
+// has no comma but a ';' or a tab (the more frequent of the two).
 func sniffComma(b []byte) rune {
 	var commas, semis, tabs int
 	quoted := false
@@ -88,7 +256,7 @@ func sniffComma(b []byte) rune {
 			continue
 		}
 		switch c {
-		case '\n':
+		case '\n', '\r':
 			return pickComma(commas, semis, tabs)
 		case ',':
 			commas++

@@ -1,12 +1,15 @@
 package batch
 
 import (
-	"encoding/csv"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
 )
@@ -33,7 +36,6 @@ type Reader struct {
 	normalised []string // every header cell, normalised
 	resultIdx  map[string]int
 	isResult   bool
-	width      int
 	comma      rune
 	encoding   string
 	bom        bool
@@ -55,13 +57,11 @@ type record struct {
 }
 
 // decoder hands gocsv the normalised header, then one record per data row
-// (an empty one for a row that cannot be decoded), and queues each
-// record's raw cells and line for the Reader, in the same order.
+// (an empty one for a row that cannot be read), and queues each record's
+// raw cells and line for the Reader, in the same order.
 type decoder struct {
-	r      *csv.Reader
-	file   string
+	s      *splitter
 	header []string
-	width  int
 	sent   bool
 	queue  chan record
 	stop   chan struct{}
@@ -74,49 +74,27 @@ func (d *decoder) GetCSVRow() ([]string, error) {
 		d.sent = true
 		return d.header, nil
 	}
-	for {
-		cells, err := d.r.Read()
-		line := 0
-		if err == nil {
-			line, _ = d.r.FieldPos(0)
-		}
-		if err == io.EOF {
-			return nil, io.EOF
-		}
-		var rec record
-		var perr *csv.ParseError
-		switch {
-		case errors.As(err, &perr):
-			rec = record{line: perr.StartLine, err: &InputError{File: d.file, Line: perr.StartLine, Column: perr.Column,
-				Msg: "unreadable record: " + perr.Err.Error()}}
-		case err != nil:
-			return nil, err
-		case blank(cells):
-			continue
-		default:
-			rec = record{line: line, cells: append([]string(nil), cells...)}
-			if len(cells) != d.width {
-				rec.err = d.widthError(line, cells)
-			}
-		}
-		select {
-		case d.queue <- rec:
-		case <-d.stop:
-			return nil, io.EOF
-		}
-		if rec.err != nil {
-			return []string{}, nil
-		}
-		out := make([]string, len(rec.cells))
-		for i, c := range rec.cells {
-			c = strings.TrimSpace(c)
-			if d.isRes {
-				c = undefuse(c)
-			}
-			out[i] = c
-		}
-		return out, nil
+	rec, err := d.s.next()
+	if err != nil {
+		return nil, err // io.EOF at the end
 	}
+	select {
+	case d.queue <- rec:
+	case <-d.stop:
+		return nil, io.EOF
+	}
+	if rec.err != nil {
+		return []string{}, nil
+	}
+	out := make([]string, len(rec.cells))
+	for i, c := range rec.cells {
+		c = strings.TrimSpace(c)
+		if d.isRes {
+			c = undefuse(c)
+		}
+		out[i] = c
+	}
+	return out, nil
 }
 
 // GetCSVRows implements gocsv.SimpleDecoder; the Reader never uses it.
@@ -124,25 +102,326 @@ func (d *decoder) GetCSVRows() ([][]string, error) {
 	return nil, errors.New("batch: the reader streams; GetCSVRows is not supported")
 }
 
-func (d *decoder) widthError(line int, cells []string) *InputError {
-	// The values are not quoted: a stray delimiter shifts a password into
-	// the extra cells.
-	msg := fmt.Sprintf("row has %d fields, header has %d", len(cells), d.width)
-	col := 0
-	if len(cells) > d.width {
-		msg += fmt.Sprintf(" (an unquoted %s in a value?)", commaName(d.r.Comma))
-		col = d.width + 1
-	}
-	return &InputError{File: d.file, Line: line, Column: col, Msg: msg}
+// maxSpan is how far past the end of its line a quoted value may run
+// before its quote is taken for one that is never closed (an Excel cell
+// holds at most 32,767 characters). It bounds what the reader holds.
+const maxSpan = 1 << 20
+
+// lineBufSize is the line reader's first buffer size; it grows for a line,
+// or lines read ahead, that do not fit.
+const lineBufSize = 32 << 10
+
+// lineReader returns the physical lines of its input, each ended by LF,
+// CRLF or a lone CR (or the end of the input), and can go back to a mark:
+// the splitter reads ahead while a quoted value runs past the end of its
+// line, and returns to the line after the first when the value does not
+// close. It holds the lines since the mark and the current one, no more.
+type lineReader struct {
+	r          io.Reader
+	buf        []byte
+	start, end int   // buf[start:end] is read from r but not returned
+	err        error // the error that ended reading from r (io.EOF at its end)
+	n          int   // the number of the line last returned (1-based)
+	mark       int   // the offset in buf of the marked line; -1 when none
+	markN      int   // n at the mark
 }
 
-func blank(cells []string) bool {
-	for _, c := range cells {
-		if strings.TrimSpace(c) != "" {
-			return false
+// next returns the next line without its end, which it reports as '\n'
+// (LF or CRLF), '\r' (a lone CR) or 0 (the end of the input). The line is
+// valid until the next call. ok is false after the last line, or on a read
+// error (see failure).
+func (l *lineReader) next() (line []byte, end byte, ok bool) {
+	if l.err != nil && l.err != io.EOF {
+		return nil, 0, false
+	}
+	seen := 0 // bytes after start known to hold no line end
+	for {
+		if i := lineEnd(l.buf[l.start+seen : l.end]); i >= 0 {
+			i += l.start + seen
+			switch {
+			case l.buf[i] == '\n':
+				return l.take(i, 1, '\n')
+			case i+1 < l.end && l.buf[i+1] == '\n':
+				return l.take(i, 2, '\n')
+			case i+1 < l.end || l.err != nil:
+				return l.take(i, 1, '\r')
+			}
+			seen = i - l.start // a CR last in the buffer: CRLF or not?
+		} else {
+			seen = l.end - l.start
+			if l.err != nil {
+				if seen == 0 {
+					return nil, 0, false
+				}
+				return l.take(l.end, 0, 0)
+			}
+		}
+		l.fill()
+	}
+}
+
+// take returns buf[start:i] as the next line, which ends with width bytes
+// that mean end.
+func (l *lineReader) take(i, width int, end byte) ([]byte, byte, bool) {
+	line := l.buf[l.start:i]
+	l.start = i + width
+	l.n++
+	return line, end, true
+}
+
+// lineEnd returns the index of the first CR or LF in b, or -1.
+func lineEnd(b []byte) int {
+	for i, c := range b {
+		if c == '\n' || c == '\r' {
+			return i
 		}
 	}
-	return true
+	return -1
+}
+
+// fill reads more of the input into buf, after dropping what is returned
+// and not marked, and growing buf when it is full.
+func (l *lineReader) fill() {
+	keep := l.start
+	if l.mark >= 0 {
+		keep = l.mark
+	}
+	if keep > 0 {
+		copy(l.buf, l.buf[keep:l.end])
+		l.start -= keep
+		l.end -= keep
+		if l.mark >= 0 {
+			l.mark -= keep
+		}
+	}
+	if l.end == len(l.buf) {
+		l.buf = append(l.buf, make([]byte, len(l.buf))...)
+	}
+	for range 100 {
+		n, err := l.r.Read(l.buf[l.end:])
+		l.end += n
+		if err != nil {
+			l.err = err
+			return
+		}
+		if n > 0 {
+			return
+		}
+	}
+	l.err = io.ErrNoProgress
+}
+
+// failure returns io.EOF at the end of the input, or the read error.
+func (l *lineReader) failure() error {
+	if l.err == nil {
+		return io.EOF
+	}
+	return l.err
+}
+
+// setMark marks the next line; reset returns to it, commit drops it.
+func (l *lineReader) setMark()       { l.mark, l.markN = l.start, l.n }
+func (l *lineReader) reset()         { l.start, l.n, l.mark = l.mark, l.markN, -1 }
+func (l *lineReader) commit()        { l.mark = -1 }
+func (l *lineReader) sinceMark() int { return l.start - l.mark }
+
+// splitter cuts the decoded input into records, on the rules NewReader
+// documents. It replaces encoding/csv, which swallows every row after an
+// unclosed quote and reports it only at the end of the file.
+type splitter struct {
+	lines lineReader
+	comma byte
+	file  string
+	width int // the header's; 0 while the header is read
+
+	// The record being read.
+	text      []byte // its values, end to end
+	ends      []int  // where each value ends in text
+	err       *InputError
+	openField int    // the column whose quoted value runs past the end of the first line
+	openChar  int    // the character of the line where its quote is
+	openStart int    // where that value starts in text
+	rawTail   []byte // the first line from that quote on, as written
+}
+
+// next returns the next record that is not blank, or io.EOF after the
+// last, or the error that stopped reading. A record that cannot be read
+// has err set, its cells as split, and is never blank.
+func (s *splitter) next() (record, error) {
+	for {
+		ln, end, ok := s.lines.next()
+		if !ok {
+			return record{}, s.lines.failure()
+		}
+		line := s.lines.n
+		s.text, s.ends, s.err = s.text[:0], s.ends[:0], nil
+		if s.parse(ln, line, false) {
+			s.spanLines(line, end)
+		}
+		if s.err == nil && len(bytes.TrimSpace(s.text)) == 0 {
+			continue
+		}
+		if s.err == nil && s.width > 0 && len(s.ends) != s.width {
+			s.err = s.widthError(line, len(s.ends))
+		}
+		all := string(s.text)
+		cells := make([]string, len(s.ends))
+		from := 0
+		for i, e := range s.ends {
+			cells[i], from = all[from:e], e
+		}
+		return record{line: line, cells: cells, err: s.err}, nil
+	}
+}
+
+// parse appends the values of ln, line number line, to the record; cont
+// says that ln continues a quoted value from the line before. It returns
+// true when ln ends inside a quoted value of a record without error, which
+// the next line may continue.
+func (s *splitter) parse(ln []byte, line int, cont bool) bool {
+	i := 0
+	for {
+		if cont || (i < len(ln) && ln[i] == '"') {
+			quote, start := i, len(s.text)
+			if !cont {
+				i++
+			}
+			var closed bool
+			i, closed = s.quoted(ln, i)
+			switch {
+			case !closed && s.err != nil:
+				s.ends = append(s.ends, len(s.text))
+				return false
+			case !closed:
+				if !cont {
+					s.openField, s.openChar, s.openStart = len(s.ends)+1, utf8.RuneCount(ln[:quote])+1, start
+					s.rawTail = append(s.rawTail[:0], ln[quote:]...)
+				}
+				return true
+			case i == len(ln):
+				s.ends = append(s.ends, len(s.text))
+				return false
+			case ln[i] == s.comma:
+				s.ends = append(s.ends, len(s.text))
+				i++
+				cont = false
+				continue
+			}
+			s.fail(line, ln, i-1, `text after the closing " of a quoted value, at character %d (a " inside a quoted value is written "")`)
+			if !cont {
+				s.text = append(s.text[:start], ln[quote:i]...) // the value as written
+			}
+			cont = false
+		}
+		// An unquoted value, or the rest of one after its closing quote.
+		k := bytes.IndexByte(ln[i:], s.comma)
+		value := ln[i:]
+		if k >= 0 {
+			value = ln[i : i+k]
+		}
+		if j := bytes.IndexByte(value, '"'); j >= 0 {
+			s.fail(line, ln, i+j, `a " inside a value that does not start with one, at character %d (enclose the whole value in quotes and double the " in it: "Bob ""B"" Smith")`)
+		}
+		s.text = append(s.text, value...)
+		s.ends = append(s.ends, len(s.text))
+		if k < 0 {
+			return false
+		}
+		i += k + 1
+	}
+}
+
+// quoted appends the quoted value that starts at ln[i] (after its opening
+// quote), a "" read as ". It returns the index after the closing quote,
+// or len(ln) and false when the line ends first.
+func (s *splitter) quoted(ln []byte, i int) (int, bool) {
+	for {
+		k := bytes.IndexByte(ln[i:], '"')
+		if k < 0 {
+			s.text = append(s.text, ln[i:]...)
+			return len(ln), false
+		}
+		s.text = append(s.text, ln[i:i+k]...)
+		i += k + 1
+		if i < len(ln) && ln[i] == '"' {
+			s.text = append(s.text, '"')
+			i++
+			continue
+		}
+		return i, true
+	}
+}
+
+// fail sets the record's error, unless it has one: msg, with the
+// character at ln[at], in the column being read.
+func (s *splitter) fail(line int, ln []byte, at int, msg string) {
+	if s.err == nil {
+		s.err = &InputError{File: s.file, Line: line, Column: len(s.ends) + 1, Msg: fmt.Sprintf(msg, utf8.RuneCount(ln[:at])+1)}
+	}
+}
+
+// spanLines reads on while the quoted value open at the end of the
+// record's first line (line) runs over the next lines; end is how that
+// line ended. The record spans them if the value closes within maxSpan and
+// the record then has the header's width (any width for the header) and no
+// error. Otherwise the quote is taken for one never closed: the record is
+// cut at the end of its first line, that value kept as written, and the
+// lines after it are read again as records of their own.
+func (s *splitter) spanLines(line int, end byte) {
+	cutEnds := len(s.ends)
+	s.lines.setMark()
+	why := ""
+	for {
+		if end == 0 {
+			break
+		}
+		if s.lines.sinceMark() > maxSpan {
+			why = fmt.Sprintf(" within %d KiB", maxSpan>>10)
+			break
+		}
+		ln, e, ok := s.lines.next()
+		if !ok {
+			break
+		}
+		if end == '\r' {
+			s.text = append(s.text, '\r')
+		} else {
+			s.text = append(s.text, '\n')
+		}
+		end = e
+		if s.parse(ln, s.lines.n, true) {
+			continue
+		}
+		if s.err == nil && (s.width == 0 || len(s.ends) == s.width) {
+			s.lines.commit()
+			return
+		}
+		if s.err == nil {
+			why = fmt.Sprintf(" on its line (closing it on line %d would make a row of %d values; the header has %d)",
+				s.lines.n, len(s.ends), s.width)
+		} else {
+			why = fmt.Sprintf(" on its line (the lines up to line %d do not make a valid row with it)", s.lines.n)
+		}
+		break
+	}
+	s.lines.reset()
+	s.text = append(s.text[:s.openStart], s.rawTail...)
+	s.ends = append(s.ends[:cutEnds], len(s.text))
+	s.err = &InputError{File: s.file, Line: line, Column: s.openField,
+		Msg: fmt.Sprintf(`the " at character %d opens a quoted value that is not closed%s: a " missing? The row is read up to the end of its line`,
+			s.openChar, why)}
+}
+
+func (s *splitter) widthError(line, n int) *InputError {
+	// The values are not quoted: a stray delimiter shifts a password into
+	// the extra cells.
+	msg := fmt.Sprintf("row has %d fields, header has %d", n, s.width)
+	col := 0
+	if n > s.width {
+		msg += fmt.Sprintf(" (an unquoted %s in a value?)", commaName(rune(s.comma)))
+		col = s.width + 1
+	}
+	return &InputError{File: s.file, Line: line, Column: col, Msg: msg}
 }
 
 // undefuse removes the ' the result writer puts before a cell a
@@ -181,30 +460,54 @@ func commaName(c rune) string {
 }
 
 // NewReader reads and checks the header of the CSV in r; file names the
-// input in every message. The delimiter is taken from the header line:
-// ',' unless the line has no comma outside quotes but a ';' or a tab.
-// Input that is not valid UTF-8 in its first 64 KiB (and has no UTF-8
-// BOM) is decoded as Windows-1252.
+// input in every message. It reads as it goes: memory does not grow with
+// the size of the input.
+//
+// Formats: DetectFormat refuses what is not CSV text (a workbook, a PDF, a
+// binary file, UTF-16 without a byte order mark) with an InputError on
+// line 1 saying how to save the file as CSV. Text is read as UTF-16 (LE
+// or BE) after a UTF-16 byte order mark (Excel's "Unicode Text"), as UTF-8
+// (a UTF-8 BOM is dropped), or as Windows-1252 when its first 64 KiB are
+// not valid UTF-8. The delimiter is taken from the header line: ',' unless
+// the line has no comma outside quotes but a ';' or a tab.
+//
+// Records: lines end with LF, CRLF or a lone CR (Excel's "CSV
+// (Macintosh)"), in any mix; line numbers count them all. Blank lines
+// are skipped. A value that starts with a quote is quoted ("" in it reads
+// as "); a CRLF in it reads as LF, a lone CR stays. A quoted value may run
+// over the following lines only if it closes (within 1 MiB) and the
+// record is then as wide as the header, without error; otherwise its quote
+// is taken for one never closed, and that line alone is an INVALID row
+// (naming the line and the quote's column) while the lines after it are
+// read as rows of their own: an unclosed quote never swallows the rows
+// after it. (Two broken lines whose quotes happen to pair up into a
+// record of the header's width are indistinguishable from a value written
+// over two lines, and read as one.) A quote inside a value that does not
+// start with one, or text after a quoted value's closing quote, makes an
+// INVALID row too: such a value is rarely meant, and reading it literally
+// would hide a broken export. An INVALID row keeps its cells as split.
 func NewReader(r io.Reader, file string) (*Reader, error) {
-	in, err := sniff(r)
+	in, err := sniff(r, file)
 	if err != nil {
+		var inErr *InputError
+		if errors.As(err, &inErr) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	cr := csv.NewReader(in.r)
-	cr.Comma = in.comma
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
+	sp := &splitter{lines: lineReader{r: in.r, buf: make([]byte, lineBufSize), mark: -1}, comma: byte(in.comma), file: file}
+	hrec, err := sp.next()
 	if err == io.EOF {
 		return nil, &InputError{File: file, Line: 1, Msg: "empty file: a header row is required"}
 	}
-	var perr *csv.ParseError
-	if errors.As(err, &perr) {
-		return nil, &InputError{File: file, Line: perr.StartLine, Column: perr.Column, Msg: "unreadable header: " + perr.Err.Error()}
-	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	rd := &Reader{file: file, width: len(header), comma: in.comma, encoding: in.encoding, bom: in.bom, resultIdx: map[string]int{}}
+	if hrec.err != nil {
+		return nil, &InputError{File: file, Line: hrec.err.Line, Column: hrec.err.Column, Msg: "unreadable header: " + hrec.err.Msg}
+	}
+	header, line := hrec.cells, hrec.line
+	rd := &Reader{file: file, comma: in.comma, encoding: in.encoding, bom: in.bom, resultIdx: map[string]int{}}
 	seen := map[string]int{}
 	isResultCol := map[string]bool{}
 	for _, c := range resultColumns {
@@ -214,10 +517,10 @@ func NewReader(r io.Reader, file string) (*Reader, error) {
 		n := normaliseHeader(h)
 		rd.normalised = append(rd.normalised, n)
 		if n == "" {
-			return nil, &InputError{File: file, Line: 1, Column: i + 1, Msg: "empty column name"}
+			return nil, &InputError{File: file, Line: line, Column: i + 1, Msg: "empty column name"}
 		}
 		if first, dup := seen[n]; dup {
-			return nil, &InputError{File: file, Line: 1, Column: i + 1,
+			return nil, &InputError{File: file, Line: line, Column: i + 1,
 				Msg: fmt.Sprintf("column %q appears twice (also column %d)", n, first+1)}
 		}
 		seen[n] = i
@@ -229,35 +532,204 @@ func NewReader(r io.Reader, file string) (*Reader, error) {
 		rd.keep = append(rd.keep, i)
 	}
 	_, rd.isResult = rd.resultIdx[colStatus]
-	for _, req := range []string{"agent_user", "agent_pass", "agent_full_name"} {
-		if _, ok := seen[req]; !ok {
-			msg := fmt.Sprintf("required column %q is missing", req)
-			for _, c := range []rune{';', '\t'} {
-				if strings.ContainsRune(strings.Join(header, ""), c) {
-					msg += fmt.Sprintf(" (the header is read as %s-separated but contains a %s: mixed delimiters?)",
-						commaName(in.comma), commaName(c))
-					break
-				}
-			}
-			return nil, &InputError{File: file, Line: 1, Msg: msg}
-		}
+	if msg := headerProblem(header, seen, in.comma); msg != "" {
+		return nil, &InputError{File: file, Line: line, Msg: msg}
 	}
-	_, hasTemplate := seen[colTemplate]
-	_, hasLevel := seen["agent_user_level"]
-	_, hasGroup := seen["agent_user_group"]
-	if !hasTemplate && !(hasLevel && hasGroup) {
-		return nil, &InputError{File: file, Line: 1,
-			Msg: `a "template" column, or both "agent_user_level" and "agent_user_group", are required`}
-	}
+	sp.width = len(header)
 	rd.stop = make(chan struct{})
-	rd.dec = &decoder{r: cr, file: file, header: rd.normalised, width: len(header),
-		queue: make(chan record, 4), stop: rd.stop, isRes: rd.isResult}
+	rd.dec = &decoder{s: sp, header: rd.normalised, queue: make(chan record, 4), stop: rd.stop, isRes: rd.isResult}
 	rd.rows = make(chan Fields)
 	rd.errc = make(chan error, 1)
 	go func() {
 		rd.errc <- gocsv.UnmarshalDecoderToChan(rd.dec, rd.rows)
 	}()
 	return rd, nil
+}
+
+// requiredColumns are the columns every input must have.
+var requiredColumns = []string{"agent_user", "agent_pass", "agent_full_name"}
+
+// knownColumns are the header names the reader understands, normalised.
+var knownColumns = sync.OnceValue(func() map[string]bool {
+	known := map[string]bool{colSourceUser: true}
+	t := reflect.TypeFor[Fields]()
+	for i := range t.NumField() {
+		known[t.Field(i).Tag.Get("csv")] = true
+	}
+	for _, c := range resultColumns {
+		known[c] = true
+	}
+	return known
+})
+
+// headerProblem returns what is wrong with the columns of header (seen
+// maps each normalised name to its index), or "": every missing column in
+// one message, the columns found, and for a missing column the found one
+// it probably is.
+func headerProblem(header []string, seen map[string]int, comma rune) string {
+	var missing, wanted []string
+	for _, req := range requiredColumns {
+		if _, ok := seen[req]; !ok {
+			missing = append(missing, req)
+		}
+	}
+	wanted = append(wanted, missing...)
+	_, hasTemplate := seen[colTemplate]
+	_, hasLevel := seen["agent_user_level"]
+	_, hasGroup := seen["agent_user_group"]
+	needTemplate := !hasTemplate && !(hasLevel && hasGroup)
+	if len(missing) == 0 && !needTemplate {
+		return ""
+	}
+	var parts []string
+	if len(missing) > 0 {
+		parts = append(parts, "required columns missing: "+strings.Join(missing, ", "))
+	}
+	if needTemplate {
+		parts = append(parts, `a "template" column, or both "agent_user_level" and "agent_user_group", are required`)
+		for _, c := range []string{colTemplate, "agent_user_level", "agent_user_group"} {
+			if _, ok := seen[c]; !ok {
+				wanted = append(wanted, c)
+			}
+		}
+	}
+	// The found columns are shown only when the line is surely a header:
+	// one of its cells is a known column but for case and spacing. Else
+	// the first line may be data, passwords included.
+	recognised := false
+	for _, h := range header {
+		for _, name := range strings.FieldsFunc(h, func(r rune) bool { return r == ';' || r == '\t' }) {
+			recognised = recognised || knownColumns()[canonicalColumn(name)]
+		}
+	}
+	if recognised {
+		parts[0] += " (found: " + foundColumns(header) + ")"
+	} else {
+		parts[0] += fmt.Sprintf(" (the header line's %d cells are none of the expected column names: is the header row missing?)", len(header))
+	}
+	for _, c := range []rune{';', '\t'} {
+		if c != comma && strings.ContainsRune(strings.Join(header, ""), c) {
+			// Names run together: suggestions would be noise.
+			return strings.Join(parts, "; ") + fmt.Sprintf("; the header is read as %s-separated but contains a %s: mixed delimiters?",
+				commaName(comma), commaName(c))
+		}
+	}
+	return strings.Join(append(parts, suggestColumns(header, wanted)...), "; ")
+}
+
+// foundColumns lists the header's cells for a message, the list and each
+// name cut short when long.
+func foundColumns(header []string) string {
+	const maxCols, maxLen = 30, 40
+	var names []string
+	for i, h := range header {
+		if i == maxCols {
+			names = append(names, fmt.Sprintf("... %d more", len(header)-maxCols))
+			break
+		}
+		h = strings.TrimSpace(strings.TrimPrefix(h, "\uFEFF"))
+		if r := []rune(h); len(r) > maxLen {
+			h = string(r[:maxLen]) + "..."
+		}
+		names = append(names, h)
+	}
+	return strings.Join(names, ", ")
+}
+
+// suggestColumns returns, for each wanted column, a hint naming the header
+// cell that is probably it: the same name but for case, spaces, hyphens
+// and the like; a name at most one or two edits away (two for names of 8
+// letters or more); or one containing the other, when the shorter has 6
+// letters or more. A cell that is a known column is never suggested, and a
+// cell for one column only.
+func suggestColumns(header []string, wanted []string) []string {
+	var hints []string
+	used := map[int]bool{}
+	for _, w := range wanted {
+		best, bestScore := -1, 1<<30
+		for i, h := range header {
+			if used[i] || knownColumns()[normaliseHeader(h)] {
+				continue
+			}
+			if score, ok := likeness(canonicalColumn(h), w); ok && score < bestScore {
+				best, bestScore = i, score
+			}
+		}
+		if best >= 0 {
+			used[best] = true
+			hints = append(hints, fmt.Sprintf("%q looks like %s", strings.TrimSpace(strings.TrimPrefix(header[best], "\uFEFF")), w))
+		}
+	}
+	return hints
+}
+
+// canonicalColumn lowercases h and joins its words with single
+// underscores: "Agent User", "agent-user" and "AGENT__USER" are all
+// "agent_user".
+func canonicalColumn(h string) string {
+	var b strings.Builder
+	gap := false
+	for _, r := range strings.ToLower(h) {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			if gap && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			gap = false
+			b.WriteRune(r)
+			continue
+		}
+		gap = true
+	}
+	return b.String()
+}
+
+// likeness scores how close the canonical name c is to the column w (0
+// the same), and whether it is close enough to suggest.
+func likeness(c, w string) (int, bool) {
+	if c == "" {
+		return 0, false
+	}
+	if c == w {
+		return 0, true
+	}
+	d := editDistance(c, w)
+	limit := 1
+	if min(len(c), len(w)) >= 8 {
+		limit = 2
+	}
+	if d <= limit {
+		return d, true
+	}
+	short, long := c, w
+	if len(short) > len(long) {
+		short, long = long, short
+	}
+	if len(short) >= 6 && strings.Contains(long, short) {
+		return 10 + len(long) - len(short), true
+	}
+	return 0, false
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes
+// (column names are ASCII).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // Columns returns the input's columns that the result file carries through:
@@ -268,7 +740,8 @@ func (r *Reader) Columns() []string { return r.columns }
 // Comma returns the delimiter the input uses: ',', ';' or '\t'.
 func (r *Reader) Comma() rune { return r.comma }
 
-// Encoding returns the encoding the input was read in: EncodingUTF8, or
+// Encoding returns the encoding the input was read in: EncodingUTF16LE or
+// EncodingUTF16BE after a UTF-16 byte order mark, else EncodingUTF8, or
 // EncodingWindows1252 when its start was not valid UTF-8.
 func (r *Reader) Encoding() string { return r.encoding }
 

@@ -92,7 +92,7 @@ func TestReaderHeaderErrors(t *testing.T) {
 		csv, want string
 	}{
 		{"", "empty file"},
-		{"agent_user,agent_pass\n", `"agent_full_name" is missing`},
+		{"agent_user,agent_pass\n", `required columns missing: agent_full_name (found: agent_user, agent_pass)`},
 		{"agent_user,agent_pass,agent_full_name\n", "template"},
 		{"agent_user,agent_pass,agent_full_name,template,Agent_User\n", "input.csv:1:5"},
 		{"agent_user,agent_pass,agent_full_name,template,\n", "empty column name"},
@@ -328,6 +328,13 @@ func FuzzReader(f *testing.F) {
 	f.Add("agent_user,agent_pass,agent_full_name,template\n\"a,secretpw1,N,5555\n")
 	f.Add("agent_user;agent_pass;agent_full_name;template\r\na;secretpw1;\"N;M\";5555\r\n\r\nb;secretpw1;N\r\n")
 	f.Add("agent_user,agent_pass,agent_full_name,template\na,secretpw1,Jos\xe9 M\xfcller \x80,5555\n")
+	// CR-only line ends, quotes that do not close, bare quotes, UTF-16.
+	f.Add("agent_user,agent_pass,agent_full_name,template\ra,secretpw1,N,5555\r\rb,secretpw1,\"N\rM\",5555\r")
+	f.Add("agent_user,agent_pass,agent_full_name,template\na,secretpw1,\"Bob Two,5555\nb,secretpw1,N,5555\nc,secretpw1,N,5555\n")
+	f.Add("agent_user,agent_pass,agent_full_name,template\na,secretpw1,\"Bob\nb,secretpw1,Two\",5555,x\nc,secretpw1,N,5555\n")
+	f.Add("agent_user,agent_pass,agent_full_name,template\r\na,secretpw1,Bob \"Two\" Smith,5555\r\nb,secretpw1,\"Bob\" Two,5555\r\n")
+	f.Add("agent_user,agent_pass,agent_full_name,template\na,secretpw1,\"N\r\r\nM \"\"x\"\"\",5555\n\"\n")
+	f.Add("\xff\xfea\x00g\x00e\x00n\x00t\x00_\x00u\x00s\x00e\x00r\x00\t\x00")
 	f.Fuzz(func(t *testing.T, in string) {
 		r, err := batch.NewReader(strings.NewReader(in), "fuzz.csv")
 		if err != nil {
@@ -335,11 +342,13 @@ func FuzzReader(f *testing.F) {
 		}
 		defer r.Close()
 		last := 1
+		var rows []batch.Row
 		for n := 0; n < 10000; n++ {
 			row, err := r.Next()
 			if err != nil {
-				return
+				break
 			}
+			rows = append(rows, row)
 			if row.Line <= last {
 				t.Fatalf("line %d after line %d", row.Line, last)
 			}
@@ -351,5 +360,69 @@ func FuzzReader(f *testing.F) {
 				t.Fatalf("password in %q", row.Err)
 			}
 		}
+		checkEveryLineOnce(t, in, r, rows)
 	})
+}
+
+// checkEveryLineOnce asserts that every physical line of in after the
+// header that has a visible character (not a quote or a delimiter) is
+// part of exactly one row: a row spans its first line and one more per
+// line break in its cells. It checks nothing when the header's own extent
+// is not known for sure (a quote in it), nor for UTF-16 input or result
+// files (whose result_* cells are not in Cells).
+func checkEveryLineOnce(t *testing.T, in string, r *batch.Reader, rows []batch.Row) {
+	t.Helper()
+	if r.Encoding() == batch.EncodingUTF16LE || r.Encoding() == batch.EncodingUTF16BE {
+		return
+	}
+	lines := physicalLines(in)
+	if len(lines) == 0 || lines[0] == "" || strings.Contains(lines[0], `"`) || strings.Contains(strings.ToLower(lines[0]), "result_") {
+		return
+	}
+	covered := make([]int, len(lines)+1) // by line number
+	for _, row := range rows {
+		span := 1
+		for _, c := range row.Cells {
+			span += strings.Count(c, "\n") + strings.Count(c, "\r")
+		}
+		for l := row.Line; l < row.Line+span; l++ {
+			if l >= len(covered) {
+				t.Fatalf("row on line %d spans %d lines: past the end (%d lines)", row.Line, span, len(lines))
+			}
+			covered[l]++
+		}
+	}
+	for i, ln := range lines[1:] {
+		n := i + 2
+		if covered[n] > 1 {
+			t.Fatalf("line %d is in %d rows", n, covered[n])
+		}
+		if covered[n] == 0 && strings.IndexFunc(ln, visible) >= 0 {
+			t.Fatalf("line %d (%q) is in no row", n, ln)
+		}
+	}
+}
+
+// visible reports whether c is a printable ASCII character that is not
+// a quote or a delimiter: a line holding one is never blank.
+func visible(c rune) bool {
+	return c > ' ' && c < 0x7f && c != '"' && c != ',' && c != ';'
+}
+
+// physicalLines splits s at every LF, CRLF and lone CR.
+func physicalLines(s string) []string {
+	var lines []string
+	for s != "" {
+		i := strings.IndexAny(s, "\r\n")
+		if i < 0 {
+			lines = append(lines, s)
+			break
+		}
+		lines = append(lines, s[:i])
+		if strings.HasPrefix(s[i:], "\r\n") {
+			i++
+		}
+		s = s[i+1:]
+	}
+	return lines
 }
