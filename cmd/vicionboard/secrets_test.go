@@ -165,7 +165,7 @@ func TestCredentialsInURL(t *testing.T) {
 // them.
 func TestLongCellsAreQuotedShort(t *testing.T) {
 	dir := t.TempDir()
-	name := strings.Repeat("José ", 1<<20/6)   // needs cleaning, and too long
+	name := strings.Repeat("José ", 1<<20/6)     // needs cleaning, and too long
 	custom := strings.Repeat("Équipe#", 1<<20/8) // likewise
 	csv := "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,custom_one\n" +
 		"E1,jlong,Start-2026a," + name + ",1,AGENTS," + custom + "\n" +
