@@ -2,14 +2,20 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
 )
@@ -196,5 +202,163 @@ func TestLongCellsAreQuotedShort(t *testing.T) {
 		if len(line) >= 4096 {
 			t.Errorf("a stderr line of %d bytes: %.300s...", len(line), line)
 		}
+	}
+}
+
+// TestInterruptContext: the first signal cancels the context, the second
+// calls the exit function with 130 after one line on stderr, whichever of
+// SIGINT and SIGTERM they are.
+func TestInterruptContext(t *testing.T) {
+	for _, pair := range [][2]os.Signal{{syscall.SIGINT, syscall.SIGINT}, {syscall.SIGTERM, syscall.SIGTERM}, {syscall.SIGINT, syscall.SIGTERM}} {
+		t.Run(fmt.Sprint(pair[0], ", ", pair[1]), func(t *testing.T) {
+			sigs := make(chan os.Signal, 2)
+			exited := make(chan int, 1)
+			var stderr bytes.Buffer
+			ctx, stop := interruptContext(context.Background(), sigs, &stderr, func(code int) { exited <- code })
+			defer stop()
+			if ctx.Err() != nil {
+				t.Fatal("cancelled before any signal")
+			}
+			sigs <- pair[0]
+			<-ctx.Done()
+			select {
+			case code := <-exited:
+				t.Fatalf("the first signal exited (%d)", code)
+			default:
+			}
+			sigs <- pair[1]
+			if code := <-exited; code != exitInterrupted {
+				t.Errorf("exit(%d), want exit(%d)", code, exitInterrupted)
+			}
+			if got := stderr.String(); got != firstSignalLine+"\n"+secondSignalLine+"\n" {
+				t.Errorf("stderr %q, want the two lines", got)
+			}
+		})
+	}
+}
+
+// TestStopEndsTheWatch: after stop, the context is done and a signal no
+// longer exits (the process is on its way out with its own code).
+func TestStopEndsTheWatch(t *testing.T) {
+	sigs := make(chan os.Signal, 2)
+	ctx, stop := interruptContext(context.Background(), sigs, io.Discard, func(code int) { t.Errorf("exit(%d) after stop", code) })
+	stop()
+	stop() // twice is harmless
+	<-ctx.Done()
+	sigs <- syscall.SIGINT
+	sigs <- syscall.SIGINT
+	if len(sigs) != 2 {
+		t.Errorf("a signal was consumed after stop")
+	}
+}
+
+// lockedBuffer is a bytes.Buffer for a process's stderr read while it runs.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestSecondSignalExitsAtOnce starts the real binary the way a
+// non-interactive shell starts a background job (SIGINT ignored, then
+// exec), lets an add_user hang on a slow simulator, and signals twice: the
+// first signal starts the drain (which would wait for the hung call), the
+// second must exit at once with 130, whatever the starting disposition.
+func TestSecondSignalExitsAtOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and signals the binary")
+	}
+	bin := binary(t)
+	tests := []struct {
+		name          string
+		trap          string // shell command run before exec
+		first, second syscall.Signal
+	}{
+		{"SIGINT ignored at start", `trap "" INT`, syscall.SIGINT, syscall.SIGINT},
+		{"SIGTERM ignored at start", `trap "" TERM`, syscall.SIGTERM, syscall.SIGTERM},
+		{"both ignored at start", `trap "" INT TERM`, syscall.SIGINT, syscall.SIGTERM},
+		{"default dispositions", `:`, syscall.SIGINT, syscall.SIGINT},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fast := vicidialtest.NewTestServer(t, vicidialtest.Options{})
+			// add_user answers after an hour (or when the client hangs up).
+			slow, err := vicidialtest.New(vicidialtest.Options{Latency: time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			arrived := make(chan struct{}, 8)
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.FormValue("function") == "add_user" {
+					arrived <- struct{}{}
+					slow.ServeHTTP(w, r)
+					return
+				}
+				fast.Config.Handler.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+
+			dir := t.TempDir()
+			in := writeFile(t, dir, "hires.csv", goodCSV)
+			cmd := exec.Command("sh", "-c", tt.trap+`; exec "$0" "$@"`, bin, "run", in, "--out", filepath.Join(dir, "out.csv"),
+				"--rate", "0", "--drain-timeout", "1h", "--log-format", "json")
+			cmd.Env = append(os.Environ(), "VICIDIAL_URL="+srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234")
+			var stderr lockedBuffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			// A failure guard, not a speed target: the drain would wait an hour.
+			giveUp := time.After(time.Minute)
+			fail := func(format string, args ...any) {
+				t.Helper()
+				_ = cmd.Process.Kill()
+				<-done
+				t.Fatalf(format+"\nstderr:\n%s", append(args, stderr.String())...)
+			}
+
+			select { // an add_user is in flight: the process handles signals by now
+			case <-arrived:
+			case err := <-done:
+				fail("the run ended (exit %d) before any add_user", exitOf(err))
+			case <-giveUp:
+				fail("no add_user reached the server")
+			}
+			_ = cmd.Process.Signal(tt.first)
+			for !strings.Contains(stderr.String(), firstSignalLine) { // evidence that it was handled
+				select {
+				case err := <-done:
+					fail("the first signal ended the run (exit %d); want a drain", exitOf(err))
+				case <-giveUp:
+					fail("the first %v was not handled", tt.first)
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			_ = cmd.Process.Signal(tt.second)
+			select {
+			case err := <-done:
+				if code := exitOf(err); code != exitInterrupted {
+					t.Errorf("exit %d after the second signal, want %d\nstderr:\n%s", code, exitInterrupted, stderr.String())
+				}
+			case <-giveUp:
+				fail("the second %v did not end the run", tt.second)
+			}
+			if !strings.Contains(stderr.String(), secondSignalLine) {
+				t.Errorf("stderr does not say %q:\n%s", secondSignalLine, stderr.String())
+			}
+		})
 	}
 }
