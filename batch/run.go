@@ -353,7 +353,7 @@ func (r *run) logOutcome(row Row, plan Plan, out Outcome) {
 	if plan.Action != 0 {
 		ev = ev.Str("function", plan.Action.String())
 	}
-	ev.Int("line", row.Line).Str("login", row.Fields.Login).
+	ev.Int("line", row.Line).Str("login", clip(row.Fields.Login)).
 		Str("status", string(out.Status)).Str("created_login", out.Login).Str("code", out.Code).
 		Str("reason", out.Reason).Msg("row")
 }

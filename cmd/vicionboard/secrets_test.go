@@ -168,14 +168,15 @@ func TestCredentialsInURL(t *testing.T) {
 
 // TestLongCellsAreQuotedShort: a 1 MB full name and a 1 MB custom field
 // give a reason and warnings of under 1 KiB each, and no log line repeats
-// them.
+// them (nor a 1 MB login).
 func TestLongCellsAreQuotedShort(t *testing.T) {
 	dir := t.TempDir()
 	name := strings.Repeat("José ", 1<<20/6)     // needs cleaning, and too long
 	custom := strings.Repeat("Équipe#", 1<<20/8) // likewise
 	csv := "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,custom_one\n" +
 		"E1,jlong,Start-2026a," + name + ",1,AGENTS," + custom + "\n" +
-		"E2,jsmith,Start-2026b,Jane Smith,1,AGENTS,\n"
+		"E2,jsmith,Start-2026b,Jane Smith,1,AGENTS,\n" +
+		"E3," + strings.Repeat("L", 1<<20) + ",Start-2026c,Long Login,1,AGENTS,\n"
 	in := writeFile(t, dir, "hires.csv", csv)
 	out := filepath.Join(dir, "hires.results.csv")
 	env, _ := simEnv(t, "1234")
