@@ -156,7 +156,7 @@ func (c *Client) Attempts() int64 { return c.attempts.Load() }
 type form struct {
 	values  url.Values
 	secrets []string
-	red     *redactor // built once per request, by roundTrip
+	red     *redactor // built on first use: once per request
 }
 
 // redactor returns the redactor of the request's secrets.
