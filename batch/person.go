@@ -136,7 +136,7 @@ func quoteValue(v string) string {
 	if v == "" {
 		return "(empty)"
 	}
-	return excerpt(v)
+	return clip(v)
 }
 
 // Changes compares the values applied to a person's account with the
@@ -174,22 +174,3 @@ func union(a, b map[string]string) map[string]bool {
 	}
 	return u
 }
-
-// maxExcerpt is how much of a value a reason or warning quotes.
-const maxExcerpt = 40
-
-// excerpt returns v, or its first maxExcerpt bytes (cut on a character
-// boundary) and how much was left out, so that a hostile cell of megabytes
-// is never repeated whole in a reason, a warning or a log line.
-func excerpt(v string) string {
-	if len(v) <= maxExcerpt {
-		return v
-	}
-	cut := maxExcerpt
-	for cut > 0 && !isRuneStart(v[cut]) {
-		cut--
-	}
-	return fmt.Sprintf("%s...(%d more bytes)", v[:cut], len(v)-cut)
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -681,7 +681,7 @@ func (r *run) logOutcome(row Row, plan Plan, out Outcome) {
 	if out.Carried != nil {
 		status, code = Status(out.Carried.Status), CodeCarriedOver
 	}
-	ev.Int("line", row.Line).Str("login", row.Fields.Login).
+	ev.Int("line", row.Line).Str("login", clip(row.Fields.Login)).
 		Str("status", string(status)).Str("account", out.Login).Str("code", code).
 		Str("reason", out.Reason).Msg("row")
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -161,8 +162,50 @@ func shown(v string, secret bool) string {
 	if secret {
 		return "the value"
 	}
-	return fmt.Sprintf("%q", v)
+	return quote(v)
 }
+
+// maxQuoted is how many characters of a value a message quotes.
+const maxQuoted = 40
+
+// clip returns v, or its first maxQuoted characters followed by
+// "...(N more characters)". Every message that repeats a cell goes through
+// it: a 50 MB cell must not be copied whole into result_reason,
+// result_warnings and a log line.
+func clip(v string) string {
+	head, more := cut(v)
+	if more == 0 {
+		return v
+	}
+	return fmt.Sprintf("%s...(%d more characters)", head, more)
+}
+
+// quote is clip for a quoted value: the quotes close after the excerpt.
+func quote(v string) string {
+	head, more := cut(v)
+	if more == 0 {
+		return strconv.Quote(v)
+	}
+	return fmt.Sprintf("%s...(%d more characters)", strconv.Quote(head), more)
+}
+
+// cut splits v after maxQuoted characters; more counts the rest.
+func cut(v string) (head string, more int) {
+	if len(v) <= maxQuoted {
+		return v, 0 // fewer bytes than the limit: fewer characters too
+	}
+	n := 0
+	for i := range v {
+		if n == maxQuoted {
+			return v[:i], utf8.RuneCountInString(v[i:])
+		}
+		n++
+	}
+	return v, 0
+}
+
+// maxBadKinds is how many different bad characters a message lists.
+const maxBadKinds = 10
 
 // badChars names the characters outside [-_0-9a-zA-Z], or only their
 // count for a secret.
@@ -177,6 +220,9 @@ func badChars(v string, secret bool) string {
 			continue
 		}
 		seen[r] = true
+		if len(seen) > maxBadKinds {
+			continue // only counted
+		}
 		switch r {
 		case ' ':
 			bad = append(bad, "space")
@@ -185,7 +231,10 @@ func badChars(v string, secret bool) string {
 		}
 	}
 	if secret {
-		return fmt.Sprintf("%d kind(s) of character", len(bad))
+		return fmt.Sprintf("%d kind(s) of character", len(seen))
+	}
+	if more := len(seen) - len(bad); more > 0 {
+		bad = append(bad, fmt.Sprintf("and %d more", more))
 	}
 	return strings.Join(bad, " ")
 }
@@ -196,13 +245,13 @@ func (p *problems) text(col, v string, max int) string {
 	c := clean(v)
 	if c != v {
 		if p.strict {
-			p.add(col, "%q has characters VICIdial would delete or change (it would store %q)", v, c)
+			p.add(col, "%s has characters VICIdial would delete or change (it would store %s)", quote(v), quote(c))
 		} else {
-			p.warnings = append(p.warnings, fmt.Sprintf("%s cleaned: %q -> %q", col, v, c))
+			p.warnings = append(p.warnings, fmt.Sprintf("%s cleaned: %s -> %s", col, quote(v), quote(c)))
 		}
 	}
 	if len(c) > max {
-		p.add(col, "%q is too long (%d characters, at most %d)", c, len(c), max)
+		p.add(col, "%s is too long (%d characters, at most %d)", quote(c), len(c), max)
 	}
 	return c
 }
@@ -210,7 +259,7 @@ func (p *problems) text(col, v string, max int) string {
 // flag checks a 0/1 field.
 func (p *problems) flag(col, v string) {
 	if v != "" && v != "0" && v != "1" {
-		p.add(col, "%q must be 0 or 1", v)
+		p.add(col, "%s must be 0 or 1", quote(v))
 	}
 }
 
@@ -227,7 +276,7 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 	} else {
 		name = p.text("agent_full_name", f.FullName, maxFullName)
 		if name == "" {
-			p.add("agent_full_name", "%q has nothing VICIdial would keep", f.FullName)
+			p.add("agent_full_name", "%s has nothing VICIdial would keep", quote(f.FullName))
 		}
 	}
 
@@ -238,7 +287,7 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 			Login: f.Login, Pass: vicidial.Secret(f.Pass), FullName: name, SourceUser: f.Template}}
 		if ignored := ignoredByCopy(f); len(ignored) > 0 {
 			p.warnings = append(p.warnings, fmt.Sprintf("copy_user ignores %s: they come from template %s",
-				strings.Join(ignored, ", "), f.Template))
+				strings.Join(ignored, ", "), clip(f.Template)))
 		}
 	} else {
 		plan = Plan{Action: ActionAdd, Add: p.addRequest(f, name)}
@@ -260,7 +309,7 @@ func (p *problems) addRequest(f Fields, name string) vicidial.AddUserRequest {
 	if f.Level == "" {
 		p.add("agent_user_level", "required (or give a template)")
 	} else if lvl, err := strconv.Atoi(f.Level); err != nil || lvl < 1 || lvl > 9 {
-		p.add("agent_user_level", "%q must be a whole number from 1 to 9", f.Level)
+		p.add("agent_user_level", "%s must be a whole number from 1 to 9", quote(f.Level))
 	} else {
 		req.Level = lvl
 	}
@@ -281,22 +330,22 @@ func (p *problems) addRequest(f Fields, name string) vicidial.AddUserRequest {
 	p.flag("closer_default_blended", f.CloserDefaultBlended)
 	if v := f.WrapupSecondsOverride; v != "" {
 		if n, err := strconv.Atoi(v); err != nil || n < -1 || n > 9999 {
-			p.add("wrapup_seconds_override", "%q must be a whole number from -1 to 9999", v)
+			p.add("wrapup_seconds_override", "%s must be a whole number from -1 to 9999", quote(v))
 		}
 	}
 	if v := f.VoicemailID; v != "" && (!isDigits(v) || len(v) > maxVoicemail) {
-		p.add("voicemail_id", "%q must be digits only, at most %d", v, maxVoicemail)
+		p.add("voicemail_id", "%s must be digits only, at most %d", quote(v), maxVoicemail)
 	}
 	if v := f.Email; v != "" {
 		switch {
 		case strings.Contains(v, "'"):
-			p.add("email", "%q has an apostrophe, which breaks VICIdial's insert", v)
+			p.add("email", "%s has an apostrophe, which breaks VICIdial's insert", quote(v))
 		case strings.Contains(v, "+"):
-			p.add("email", "%q has a +, which VICIdial would store as a space", v)
+			p.add("email", "%s has a +, which VICIdial would store as a space", quote(v))
 		case strings.Count(v, "@") != 1 || strings.ContainsAny(v, " \t"):
-			p.add("email", "%q is not an email address", v)
+			p.add("email", "%s is not an email address", quote(v))
 		case len(v) > maxEmail:
-			p.add("email", "%q is too long (at most %d)", v, maxEmail)
+			p.add("email", "%s is too long (at most %d)", quote(v), maxEmail)
 		}
 	}
 	customs := []*string{&req.CustomOne, &req.CustomTwo, &req.CustomThree, &req.CustomFour, &req.CustomFive}
@@ -306,16 +355,29 @@ func (p *problems) addRequest(f Fields, name string) vicidial.AddUserRequest {
 		}
 	}
 	if f.InGroups != "" {
+		var bad []string
 		for _, id := range strings.FieldsFunc(f.InGroups, func(r rune) bool { return r == '|' || r == ' ' }) {
 			if !isSafeID(id) {
-				p.add("in_groups", "%q is not an in-group ID (letters, digits, - and _; separate IDs with |)", id)
+				bad = append(bad, id)
 				continue
 			}
 			req.InGroups = append(req.InGroups, id)
 		}
+		// One problem for the lot, quoting a few: a cell of a million bad
+		// IDs must not make a million problems.
+		for i, id := range bad {
+			if i == maxBadIDs {
+				p.add("in_groups", "and %d more that are not in-group IDs", len(bad)-maxBadIDs)
+				break
+			}
+			p.add("in_groups", "%s is not an in-group ID (letters, digits, - and _; separate IDs with |)", quote(id))
+		}
 	}
 	return req
 }
+
+// maxBadIDs is how many bad in-group IDs a row's reason quotes.
+const maxBadIDs = 3
 
 var customNames = []string{"custom_one", "custom_two", "custom_three", "custom_four", "custom_five"}
 

@@ -162,3 +162,72 @@ func BenchmarkPrepare(b *testing.B) {
 		})
 	}
 }
+
+// TestLongValuesAreQuotedShort: every message that quotes a cell quotes at
+// most an excerpt, whatever the cell's size: a 1 MB value gives a reason
+// and warnings of under 1 KiB.
+func TestLongValuesAreQuotedShort(t *testing.T) {
+	const mb = 1 << 20
+	manyBadChars := func() string { // 2,000 different characters VICIdial deletes
+		var b strings.Builder
+		for r := rune(0x4e00); b.Len() < mb; r++ {
+			b.WriteRune(r)
+			if r == 0x4e00+2000 {
+				r = 0x4e00
+			}
+		}
+		return b.String()
+	}()
+	tests := []struct {
+		name string
+		edit func(*batch.Fields)
+	}{
+		{"full name and custom field", func(f *batch.Fields) {
+			f.FullName = strings.Repeat("José ", mb/6)
+			f.CustomOne = strings.Repeat("Équipe#", mb/8)
+		}},
+		{"full name, strict", func(f *batch.Fields) { f.FullName = strings.Repeat("O'Brien ", mb/8) }},
+		{"full name of symbols only", func(f *batch.Fields) { f.FullName = strings.Repeat("!", mb) }},
+		{"login", func(f *batch.Fields) { f.Login = strings.Repeat("x", mb) }},
+		{"login of many bad characters", func(f *batch.Fields) { f.Login = manyBadChars }},
+		{"password of many bad characters", func(f *batch.Fields) { f.Pass = manyBadChars }},
+		{"group", func(f *batch.Fields) { f.Group = strings.Repeat("G.", mb/2) }},
+		{"level", func(f *batch.Fields) { f.Level = strings.Repeat("9", mb) }},
+		{"flags", func(f *batch.Fields) { f.HotkeysActive = strings.Repeat("1", mb) }},
+		{"wrapup", func(f *batch.Fields) { f.WrapupSecondsOverride = strings.Repeat("5", mb) }},
+		{"voicemail", func(f *batch.Fields) { f.VoicemailID = strings.Repeat("7", mb) }},
+		{"email", func(f *batch.Fields) { f.Email = strings.Repeat("a", mb) + "@example.com" }},
+		{"in-groups", func(f *batch.Fields) { f.InGroups = strings.Repeat("BAD! ", mb/5) }},
+		{"template", func(f *batch.Fields) {
+			f.Template = strings.Repeat("t", mb)
+			f.Email = "x@example.com"
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := addRow()
+			tt.edit(&f)
+			plan, err := batch.Prepare(f, batch.Options{Strict: tt.name == "full name, strict"})
+			if err == nil {
+				t.Fatal("Prepare accepted the row")
+			}
+			if n := len(err.Error()); n >= 1024 {
+				t.Errorf("reason of %d bytes: %.300s...", n, err)
+			}
+			if n := len(strings.Join(plan.Warnings, "; ")); n >= 1024 {
+				t.Errorf("warnings of %d bytes: %.300s...", n, strings.Join(plan.Warnings, "; "))
+			}
+		})
+	}
+}
+
+func TestQuotedExcerpt(t *testing.T) {
+	f := addRow()
+	f.FullName = strings.Repeat("é", 30) + strings.Repeat("a", 70) // 100 characters, 130 bytes
+	plan, _ := batch.Prepare(f, batch.Options{})
+	want := `agent_full_name cleaned: "` + strings.Repeat("é", 30) + strings.Repeat("a", 10) + `"...(60 more characters) -> "` +
+		strings.Repeat("e", 30) + strings.Repeat("a", 10) + `"...(60 more characters)`
+	if len(plan.Warnings) != 1 || plan.Warnings[0] != want {
+		t.Errorf("warnings %q\nwant %q", plan.Warnings, want)
+	}
+}

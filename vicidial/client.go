@@ -119,16 +119,19 @@ func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLa
 
 // endpointURL completes a base URL with EndpointPath: "https://host",
 // "https://host/vicidial/" and the full endpoint URL all name the same API.
+// A URL is named in an error only through RedactURL, so that a password in
+// it never shows, even in a URL too malformed to parse.
 func endpointURL(raw string) (string, error) {
+	const want = "want http(s)://host[:port][/vicidial/non_agent_api.php]"
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return "", errors.New("server URL: cannot be parsed; want http(s)://host[:port][/vicidial/non_agent_api.php]")
-	}
-	if u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", fmt.Errorf("server URL %q: want http(s)://host[:port][/vicidial/non_agent_api.php]", u.Redacted())
+		return "", fmt.Errorf("server URL %q: cannot be parsed; %s", RedactURL(raw), want)
 	}
 	if u.User != nil {
-		return "", fmt.Errorf("server URL: credentials in the URL are not accepted; use the API user and password settings")
+		return "", fmt.Errorf("server URL %q: %w", RedactURL(raw), ErrURLCredentials)
+	}
+	if u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("server URL %q: %s", RedactURL(raw), want)
 	}
 	if !strings.HasSuffix(u.Path, ".php") {
 		base := strings.TrimRight(u.Path, "/")
@@ -148,10 +151,32 @@ func (c *Client) APIUser() string { return c.cfg.User }
 // Attempts returns how many HTTP requests the client has sent.
 func (c *Client) Attempts() int64 { return c.attempts.Load() }
 
-// form holds a request's fields; secrets are kept apart to redact bodies.
+// form holds a request's fields; secrets are kept apart to redact what the
+// server sends back.
 type form struct {
 	values  url.Values
 	secrets []string
+	red     *redactor // built on first use: once per request
+}
+
+// redactor returns the redactor of the request's secrets.
+func (f *form) redactor() *redactor {
+	if f.red == nil {
+		f.red = newRedactor(f.secrets...)
+	}
+	return f.red
+}
+
+// parse parses an answer. A line that may be shown (an ERROR line, a body
+// the client does not understand) is parsed from the body with the
+// request's secrets removed; the others keep their values (a SUCCESS line's
+// login and full name, user_details' data), and are never shown raw.
+func (f *form) parse(body []byte) (Line, error) {
+	line, err := ParseLine(body)
+	if err == nil && line.Err == nil {
+		return line, nil
+	}
+	return ParseLine([]byte(f.redactor().redact(string(body))))
 }
 
 func (f *form) set(k, v string) {
@@ -293,7 +318,7 @@ func (c *Client) InGroups(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	if strings.HasPrefix(string(body), "ERROR: ") {
-		if _, err := ParseLine(body); err != nil {
+		if _, err := f.parse(body); err != nil {
 			return nil, err
 		}
 	}
@@ -309,7 +334,7 @@ func (c *Client) describe(line Line, f *form) string {
 	if line.Success {
 		s = "SUCCESS: " + line.Function + " " + line.Message
 	}
-	return redact(excerpt(s), f.secrets)
+	return excerpt(f.redactor().redact(s))
 }
 
 // call sends a request and parses its one-line answer.
@@ -318,27 +343,7 @@ func (c *Client) call(ctx context.Context, function, login string, f *form) (Lin
 	if err != nil {
 		return Line{}, err
 	}
-	line, err := ParseLine(body)
-	var respErr *ResponseError
-	if errors.As(err, &respErr) {
-		respErr.Excerpt = redact(respErr.Excerpt, f.secrets)
-	}
-	if line.Err != nil {
-		redactAPIError(line.Err, f.secrets)
-	}
-	return line, err
-}
-
-// redactAPIError removes passwords the server echoed in an error line: the
-// request's own, and the filtered password of YOU MUST USE ALL REQUIRED
-// FIELDS (APIUSER|LOGIN|PASS|...), which may differ from what was sent.
-func redactAPIError(e *APIError, secrets []string) {
-	for i, d := range e.Data {
-		e.Data[i] = redact(d, secrets)
-	}
-	if e.Reason == ReasonMissingFields && len(e.Data) > 2 && e.Data[2] != "" {
-		e.Data[2] = redacted
-	}
+	return f.parse(body)
 }
 
 // roundTrip sends the form, retrying what is safe to resend, and returns the
@@ -422,14 +427,14 @@ func (c *Client) attempt(ctx context.Context, function, login string, f *form) (
 		if errors.Is(err, context.DeadlineExceeded) && context.Cause(actx) == errAttemptTimeout && ctx.Err() == nil {
 			cause = fmt.Errorf("%w after %s", errAttemptTimeout, c.cfg.Timeout)
 		}
-		return nil, &TransportError{Op: function, Sent: wrote.Load(), Err: stripURL(cause)}
+		return nil, &TransportError{Op: function, Sent: wrote.Load(), Err: f.redactor().redactErr(stripURL(cause))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	c.log.Debug().Str("function", function).Str("login", login).Int("status", resp.StatusCode).
 		Dur("took", time.Since(start)).Msg("response")
 	if err != nil {
-		return nil, &TransportError{Op: function, Sent: true, Err: stripURL(err)}
+		return nil, &TransportError{Op: function, Sent: true, Err: f.redactor().redactErr(stripURL(err))}
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.statusError(resp, body, f)
@@ -447,7 +452,7 @@ func (c *Client) statusError(resp *http.Response, body []byte, f *form) error {
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		if loc, err := resp.Location(); err == nil {
 			loc.RawQuery, loc.Fragment, loc.User = "", "", nil
-			e.Location = loc.String()
+			e.Location = f.redactor().redact(loc.String())
 		}
 	}
 	if ra, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After"))); err == nil && ra > 0 {
@@ -461,18 +466,10 @@ func (c *Client) statusError(resp *http.Response, body []byte, f *form) error {
 		text = "SUCCESS: " + line.Function + " " + line.Message
 	}
 	first, _, _ := strings.Cut(text, "\n")
-	e.Excerpt = redact(excerpt(first), f.secrets)
+	// Redact before cutting: a cut through a password would leave its
+	// start, which no longer matches.
+	e.Excerpt = excerpt(f.redactor().redact(first))
 	return e
-}
-
-// redact removes every secret from s.
-func redact(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if len(sec) > 0 {
-			s = strings.ReplaceAll(s, sec, redacted)
-		}
-	}
-	return s
 }
 
 // stripURL keeps a *url.Error's cause without the URL (it names the

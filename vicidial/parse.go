@@ -41,8 +41,10 @@ var errorPatterns = []struct {
 // ParseLine parses a response body of the non-agent API. It returns the
 // parsed line; an ERROR line is returned as a *APIError error as well
 // (Line.Err); a body that is none of the known forms is a *ResponseError
-// of kind KindUnparseable. Passwords echoed by the server (the Login
-// incorrect line) are replaced by [REDACTED].
+// of kind KindUnparseable. Not knowing the request's passwords, it can
+// only blank the password field of a Login incorrect line by position, which
+// a | in the password defeats: the Client's calls first remove the request's
+// passwords by value (see redactor) from any line they may show.
 func ParseLine(body []byte) (Line, error) {
 	text := string(bytes.TrimRight(body, "\r\n"))
 	if strings.TrimSpace(text) == "" {

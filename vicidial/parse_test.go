@@ -80,9 +80,10 @@ func TestParseLineRedactsEchoedPassword(t *testing.T) {
 }
 
 func TestMissingFieldsPasswordRedacted(t *testing.T) {
-	line, _ := ParseLine([]byte("ERROR: add_user YOU MUST USE ALL REQUIRED FIELDS: |6666|ab|pss|1|N|AGENTS\n"))
-	redactAPIError(line.Err, []string{"p@ss"})
-	if strings.Contains(line.Err.Error(), "pss") {
+	// The server filtered the password p@ss to pss before echoing it.
+	f := &form{secrets: []string{"p@ss"}}
+	line, _ := f.parse([]byte("ERROR: add_user YOU MUST USE ALL REQUIRED FIELDS: |6666|ab|pss|1|N|AGENTS\n"))
+	if line.Err == nil || strings.Contains(line.Err.Error(), "pss") {
 		t.Errorf("filtered password in %q", line.Err)
 	}
 }

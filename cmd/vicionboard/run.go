@@ -43,6 +43,8 @@ type serverOptions struct {
 func (o *serverOptions) register(cmd *cobra.Command, getenv env) {
 	f := cmd.Flags()
 	f.StringVar(&o.url, "url", getenv("VICIDIAL_URL"), "server URL, e.g. https://dialer.example.com (env VICIDIAL_URL)")
+	// --help shows the default: never a password the URL may hold.
+	f.Lookup("url").DefValue = vicidial.RedactURL(o.url)
 	f.StringVar(&o.apiUser, "api-user", getenv("VICIDIAL_API_USER"), "API user (env VICIDIAL_API_USER)")
 	f.StringVar(&o.passFile, "api-pass-file", "", "file whose first line is the API password (else env VICIDIAL_API_PASS)")
 	f.StringVar(&o.passFlag, "api-pass", "", "not accepted: use VICIDIAL_API_PASS or --api-pass-file")
@@ -94,6 +96,9 @@ func (o *serverOptions) client(cmd *cobra.Command, getenv env, log zerolog.Logge
 		URL: o.url, User: o.apiUser, Pass: pass, Source: o.source, Timeout: o.timeout,
 		Retries: o.retries, Limiter: limiter, CAFile: o.caFile, Insecure: o.insecure, Logger: log,
 	})
+	if errors.Is(err, vicidial.ErrURLCredentials) {
+		return nil, usagef("%w: put the user in VICIDIAL_API_USER and the password in VICIDIAL_API_PASS, not in the URL", err)
+	}
 	if err != nil {
 		return nil, &usageError{err}
 	}
