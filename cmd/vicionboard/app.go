@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -61,7 +60,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, errRowsFailed) {
-		fmt.Fprintf(stderr, "vicionboard: %v\n", err)
+		var intr *interruptedError
+		if errors.Is(err, context.Canceled) && !errors.As(err, &intr) {
+			fmt.Fprintln(stderr, "vicionboard: interrupted")
+		} else {
+			fmt.Fprintf(stderr, "vicionboard: %v\n", err)
+		}
 		if h := hint(err); h != "" {
 			fmt.Fprintf(stderr, "hint: %s\n", h)
 		}
@@ -71,6 +75,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // hint tells a person what to do about a fatal condition, or returns "".
 func hint(err error) string {
+	var intr *interruptedError
+	switch {
+	case errors.As(err, &intr):
+		return intr.hint()
+	case errors.Is(err, context.Canceled):
+		return "run the same command again to resume"
+	}
 	switch vicidial.ReasonOf(err) {
 	case vicidial.ReasonLoginIncorrect:
 		return "check VICIDIAL_API_USER and the API password; every wrong try counts towards VICIdial's lockout (10 in 15 minutes), so fix them before running again"
@@ -130,8 +141,11 @@ func (a *app) rootCommand() *cobra.Command {
 		Short:         "Onboard call-center agents into VICIdial in bulk",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
-	root.AddCommand(a.runCommand(), a.checkCommand(), a.simulateCommand(), a.demoCommand())
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	root.AddCommand(a.runCommand(), a.checkCommand(), a.simulateCommand(), a.demoCommand(),
+		a.reasonsCommand(), a.versionCommand())
 	return root
 }
 
@@ -177,7 +191,9 @@ func logSummary(log zerolog.Logger, summary *report.Summary, outPath string) {
 	ev.Msg("summary")
 }
 
+// isTerminal reports whether w is a terminal: an *os.File, or a writer
+// that prints on one and says so with its Fd (the progress bar's).
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -25,6 +25,7 @@ EXISTS after running every check): WOULD_SUCCEED, WOULD_FAIL or INVALID.`,
 		},
 	}
 	a.registerRunFlags(cmd, &o)
+	cmd.Flags().Lookup("out").Usage = "result CSV (default INPUT.check.csv beside the input)"
 	return cmd
 }
 
@@ -37,15 +38,19 @@ func defaultCheckOut(input string) string {
 // check is the check command (and run --dry-run).
 func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	ctx := cmd.Context()
-	log, err := o.log.logger(a.stderr)
-	if err != nil {
-		return err
-	}
 	outPath := o.out
 	if outPath == "" {
 		outPath = defaultCheckOut(input)
 	}
 	out, err := resolveOut(input, outPath)
+	if err != nil {
+		return err
+	}
+	rep, err := a.newReporting(&o.present, &o.log, input, out, false) // present.go: progress, HTML report, messages
+	if err != nil {
+		return err
+	}
+	log, err := o.log.logger(rep.stderr)
 	if err != nil {
 		return err
 	}
@@ -71,7 +76,12 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 		return err
 	}
 	summary := report.NewSummary(w)
-	checkErr := batch.Check(ctx, in, summary, cfg)
+	rate := 0.0 // present.go: an offline check sends nothing
+	if cfg.Inspector != nil {
+		rate = o.server.rate
+	}
+	checkErr := batch.Check(ctx, in, rep.begin(log, summary, title, rate), cfg)
+	checkErr = rep.finish(checkErr) // present.go
 	closeErr := syncClose(resultFile)
 	_ = summary.Print(a.stderr, title, out)
 	logSummary(log, summary, out)

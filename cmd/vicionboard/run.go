@@ -137,6 +137,7 @@ type runOptions struct {
 	rawCells      bool
 	dryRun        bool
 	drain         time.Duration
+	present       presentOptions // --report (present.go)
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -171,6 +172,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().StringVar(&o.out, "out", "", "result CSV (default INPUT.results.csv beside the input)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "rows whose full name or custom fields would be cleaned are INVALID instead of warned about")
 	cmd.Flags().BoolVar(&o.rawCells, "raw-cells", false, "write cells as they are, without the ' that stops a spreadsheet from running formulas")
+	o.present.register(cmd) // present.go
 }
 
 // defaultOut is INPUT.results.csv beside the input.
@@ -229,11 +231,15 @@ func resultOptions(in *batch.Reader, rawCells bool) report.Options {
 // runBatch is the run command.
 func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	ctx := cmd.Context()
-	log, err := o.log.logger(a.stderr)
+	out, err := resolveOut(input, o.out)
 	if err != nil {
 		return err
 	}
-	out, err := resolveOut(input, o.out)
+	rep, err := a.newReporting(&o.present, &o.log, input, out, true) // present.go: progress, HTML report, messages
+	if err != nil {
+		return err
+	}
+	log, err := o.log.logger(rep.stderr)
 	if err != nil {
 		return err
 	}
@@ -276,11 +282,13 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	if breaker == 0 {
 		breaker = -1
 	}
-	runErr := batch.Run(ctx, in, summary, batch.Config{
+	sink := rep.begin(log, summary, "vicionboard run", o.server.rate) // present.go
+	runErr := batch.Run(ctx, in, sink, batch.Config{
 		Accounts: client, APIUser: o.server.apiUser, Workers: o.server.workers, Strict: o.strict,
 		Verify: o.verify, ResendUnknown: o.resendUnknown, BreakerThreshold: breaker,
 		DrainTimeout: o.drain, Journal: journal, Logger: log,
 	})
+	runErr = rep.finish(runErr) // present.go
 	closeErr := syncClose(resultFile)
 	complete := closeErr == nil && !isWriteOrReadError(runErr)
 	if complete {
