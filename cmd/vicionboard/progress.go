@@ -117,15 +117,19 @@ func (pr *progress) statuses(decor.Statistics) string {
 }
 
 // pace is "9.8 rows/s, ETA 8m12s" (rows carried over from an earlier run
-// are not counted in the speed), or the time taken once complete.
+// are not counted in the speed), or the time taken once complete ("stopped
+// after" when rows were left NOT_ATTEMPTED).
 func (pr *progress) pace(s decor.Statistics) string {
 	elapsed := time.Since(pr.start)
+	pr.mu.Lock()
+	sent, stopped := pr.done-pr.carried, pr.counts[batch.StatusNotAttempted] > 0
+	pr.mu.Unlock()
 	if s.Completed {
+		if stopped {
+			return "stopped after " + elapsed.Round(time.Second).String()
+		}
 		return "done in " + elapsed.Round(time.Second).String()
 	}
-	pr.mu.Lock()
-	sent := pr.done - pr.carried
-	pr.mu.Unlock()
 	if sent <= 0 || elapsed <= 0 {
 		return "-- rows/s"
 	}
