@@ -152,9 +152,6 @@ func ReasonFor(code string) (r Reason, ok bool) {
 	return r, ok
 }
 
-// needsNothing reports whether a code's fix is "nothing".
-func (r Reason) needsNothing() bool { return strings.HasPrefix(r.Fix, "Nothing") }
-
 // WriteReasonsMarkdown writes the table as a Markdown table (the README's).
 func WriteReasonsMarkdown(w io.Writer, rs []Reason) error {
 	var b strings.Builder
