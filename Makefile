@@ -3,13 +3,22 @@
 GO      ?= go
 BIN     := bin/vicionboard
 PKGS    := ./...
+# The version the binary reports (vicionboard version): git describe's, when
+# this is a git checkout; go install without make records none ("devel").
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS := $(if $(VERSION),-ldflags "-X main.version=$(VERSION)")
+CHROMIUM ?= chromium
 
-.PHONY: all build test demo lint bench clean
+.PHONY: all build install test demo lint bench screenshot generate clean
 
 all: lint test build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/vicionboard
+	$(GO) build $(LDFLAGS) -o $(BIN) ./cmd/vicionboard
+
+## install: the binary into $GOBIN (default $(go env GOPATH)/bin).
+install:
+	$(GO) install $(LDFLAGS) ./cmd/vicionboard
 
 ## test: every test, with the race detector (the README's test command).
 test:
@@ -18,6 +27,15 @@ test:
 ## demo: the built-in simulator plus a run of samples/new_hires.csv.
 demo: build
 	./$(BIN) demo samples/new_hires.csv
+
+## screenshot: samples/report.png, the demo's HTML report in headless Chromium.
+screenshot: demo
+	$(CHROMIUM) --headless --disable-gpu --no-sandbox --hide-scrollbars --window-size=1100,1500 \
+		--screenshot=samples/report.png "file://$(CURDIR)/samples/new_hires.results.html"
+
+## generate: the README's reason table from report/reasons.go.
+generate:
+	$(GO) generate ./...
 
 ## lint: gofmt and go vet.
 lint:
@@ -30,4 +48,4 @@ bench: build
 	$(GO) run ./cmd/benchfigures
 
 clean:
-	rm -rf bin samples/*.results.csv samples/*.check.csv
+	rm -rf bin samples/*.results.csv samples/*.check.csv samples/*.results.html samples/*.check.html samples/*.lock

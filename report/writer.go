@@ -1,5 +1,7 @@
-// Package report writes the result CSV of a run (every input column, then
-// the result_* columns) and the summary printed at the end.
+// Package report writes what a run leaves for people: the result CSV
+// (every input column, then the result_* columns), the summary printed at
+// the end and the HTML report, both rendered from one Data, and the table
+// of reason codes that explains each result_reason.
 package report
 
 import (

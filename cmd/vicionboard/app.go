@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -76,7 +75,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			ev.Msg("vicionboard stopped")
 			return code
 		}
-		fmt.Fprintf(stderr, "vicionboard: %v\n", err)
+		var intr *interruptedError
+		if errors.Is(err, context.Canceled) && !errors.As(err, &intr) {
+			fmt.Fprintln(stderr, "vicionboard: interrupted")
+		} else {
+			fmt.Fprintf(stderr, "vicionboard: %v\n", err)
+		}
 		if h := hint(err); h != "" {
 			fmt.Fprintf(stderr, "hint: %s\n", h)
 		}
@@ -87,12 +91,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // hint tells a person what to do about a fatal condition, or returns "".
 func hint(err error) string {
 	var state *stateError
-	if errors.As(err, &state) {
-		return state.hint
-	}
 	var safeguard *batch.SafeguardError
-	if errors.As(err, &safeguard) {
+	var intr *interruptedError
+	switch {
+	case errors.As(err, &state):
+		return state.hint
+	case errors.As(err, &safeguard):
 		return "check the export (is it complete? are the columns in place?), then run `vicionboard check` to see the plan; if the plan is right, run again with --force (or raise the threshold named above)"
+	case errors.As(err, &intr):
+		return intr.hint()
+	case errors.Is(err, context.Canceled):
+		return "run the same command again to resume"
 	}
 	switch vicidial.ReasonOf(err) {
 	case vicidial.ReasonLoginIncorrect:
@@ -157,8 +166,11 @@ func (a *app) rootCommand() *cobra.Command {
 		Short:         "Onboard call-center agents into VICIdial in bulk",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       versionString(),
 	}
-	root.AddCommand(a.runCommand(), a.checkCommand(), a.simulateCommand(), a.demoCommand(), a.historyCommand())
+	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
+	root.AddCommand(a.runCommand(), a.checkCommand(), a.simulateCommand(), a.demoCommand(),
+		a.historyCommand(), a.reasonsCommand(), a.versionCommand())
 	return root
 }
 
@@ -175,8 +187,8 @@ func (o *logOptions) register(cmd *cobra.Command) {
 
 // logger builds the command's logger on stderr from o, and remembers it
 // (with whether it writes JSON) for the messages at the end of the run.
-func (a *app) logger(o *logOptions) (zerolog.Logger, error) {
-	log, err := o.logger(a.stderr)
+func (a *app) logger(o *logOptions, w io.Writer) (zerolog.Logger, error) {
+	log, err := o.logger(w)
 	if err != nil {
 		return log, err
 	}
@@ -233,7 +245,7 @@ func (o *logOptions) logger(stderr io.Writer) (zerolog.Logger, error) {
 // text summary: "created" (accounts created by this run) is the CREATED
 // reason's count, apart from CARRIED_OVER, ALREADY_CREATED and
 // ALREADY_EXISTS.
-func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, id batch.RunID, took time.Duration) {
+func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, took time.Duration) {
 	statuses := zerolog.Dict()
 	for st, n := range summary.Statuses() {
 		statuses = statuses.Int(string(st), n)
@@ -245,16 +257,15 @@ func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, id 
 	ev := log.Info().Str("result_file", outPath).Int("rows", summary.Total()).
 		Float64("duration_s", took.Seconds()).Int("created", summary.Codes()[batch.CodeCreated]).
 		Dict("statuses", statuses).Dict("reasons", codes)
-	if id != "" {
-		ev = ev.Str("run_id", string(id))
-	}
 	for st, n := range summary.Statuses() {
 		ev = ev.Int(strings.ToLower(string(st)), n)
 	}
 	ev.Msg("summary")
 }
 
+// isTerminal reports whether w is a terminal: an *os.File, or a writer
+// that prints on one and says so with its Fd (the progress bar's).
 func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
+	f, ok := w.(interface{ Fd() uintptr })
 	return ok && term.IsTerminal(int(f.Fd()))
 }

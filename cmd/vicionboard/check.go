@@ -53,15 +53,19 @@ func defaultCheckOut(input string) string {
 func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	ctx := cmd.Context()
 	started := time.Now()
-	log, err := a.logger(&o.log)
-	if err != nil {
-		return err
-	}
 	f, err := resolveFiles(input, o.out, defaultCheckOut)
 	if err != nil {
 		return err
 	}
 	defer f.cleanup()
+	rep, err := a.newReporting(&o.present, &o.log, input, f.out, false)
+	if err != nil {
+		return err
+	}
+	log, err := a.logger(&o.log, rep.stderr)
+	if err != nil {
+		return err
+	}
 	cfg := batch.CheckConfig{Workers: o.server.workers, Strict: o.strict, Logger: log, Input: f.inputAbs}
 	title := "vicionboard check (offline: local rules only)"
 	if o.server.configured() {
@@ -117,7 +121,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 			return err
 		}
 		log = log.With().Str("run_id", string(id)).Logger()
-		cfg.Logger, cfg.Ledger, cfg.RunID, a.runID = log, db, id, id
+		cfg.Logger, cfg.Ledger, cfg.RunID, a.runID, a.log = log, db, id, id, log
 		finish = func(summary *report.Summary, err error) error {
 			end := batch.RunEnd{Ended: time.Now(), ExitCode: exitCode(err)}
 			if summary != nil {
@@ -146,7 +150,12 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 		return finish(nil, err)
 	}
 	summary := report.NewSummary(w)
-	checkErr := batch.Check(ctx, in, summary, cfg)
+	rate := 0.0 // an offline check sends nothing
+	if cfg.Inspector != nil {
+		rate = o.server.rate
+	}
+	checkErr := batch.Check(ctx, in, rep.begin(log, summary, title, rate, p.total, p.toSend()), cfg)
+	checkErr = rep.finish(checkErr)
 	if closeErr := syncClose(resultFile); closeErr != nil && checkErr == nil {
 		checkErr = closeErr
 	}
@@ -163,7 +172,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	if p.tripped != nil {
 		a.printf("a run would stop here (exit 4, nothing sent): %s\n", strings.Join(p.tripped.Tripped, "; "))
 	}
-	logSummary(log, summary, f.out, a.runID, time.Since(started))
+	logSummary(log, summary, f.out, time.Since(started))
 	return checkErr
 }
 

@@ -56,7 +56,7 @@ record (created when, by which run) and every run that saw the person, oldest fi
 // history is the history command.
 func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) error {
 	ctx := cmd.Context()
-	log, err := a.logger(&o.log)
+	log, err := a.logger(&o.log, a.stderr)
 	if err != nil {
 		return err
 	}

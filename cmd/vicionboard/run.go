@@ -146,6 +146,7 @@ type runOptions struct {
 	dryRun        bool
 	offline       bool
 	drain         time.Duration
+	present       presentOptions // --report, progress (present.go)
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -179,6 +180,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	o.server.register(cmd, a.getenv)
 	o.log.register(cmd)
 	o.ledger.register(cmd)
+	o.present.register(cmd)
 	cmd.Flags().StringVar(&o.out, "out", "", "result CSV (default INPUT.results.csv beside the input)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "rows whose full name or custom fields would be cleaned are INVALID instead of warned about")
 	cmd.Flags().BoolVar(&o.rawCells, "raw-cells", false, "write cells as they are, without the ' that stops a spreadsheet from running formulas")
@@ -287,6 +289,10 @@ type plan struct {
 	knownFor int
 }
 
+// toSend is how many rows may need a request: those the ledger (or a
+// result file fed back in) does not know as done.
+func (p *plan) toSend() int { return p.total - p.survey.Known }
+
 // planRun surveys the input and checks the safeguards.
 func planRun(ctx context.Context, db batch.Ledger, f *files, server string, o *runOptions, keys func([]string) (*batch.Keyer, error)) (*plan, error) {
 	in, err := openHashedInput(f.readPath(), f.input)
@@ -341,15 +347,19 @@ func (o *ledgerOptions) keyerFor() func([]string) (*batch.Keyer, error) {
 func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	ctx := cmd.Context()
 	started := time.Now()
-	log, err := a.logger(&o.log)
-	if err != nil {
-		return err
-	}
 	f, err := resolveFiles(input, o.out, defaultOut)
 	if err != nil {
 		return err
 	}
 	defer f.cleanup()
+	rep, err := a.newReporting(&o.present, &o.log, input, f.out, true)
+	if err != nil {
+		return err
+	}
+	log, err := a.logger(&o.log, rep.stderr)
+	if err != nil {
+		return err
+	}
 	client, err := o.server.client(cmd, a.getenv, log)
 	if err != nil {
 		return err
@@ -386,7 +396,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		return err
 	}
 	log = log.With().Str("run_id", string(id)).Logger()
-	a.runID = id
+	a.runID, a.log = id, log
 	finish := func(summary *report.Summary, err error) error {
 		end := batch.RunEnd{Ended: time.Now(), ExitCode: exitCode(err)}
 		if summary != nil {
@@ -424,12 +434,14 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	if breaker == 0 {
 		breaker = -1
 	}
-	runErr := batch.Run(ctx, in, summary, batch.Config{
+	sink := rep.begin(log, summary, "vicionboard run", o.server.rate, p.total, p.toSend())
+	runErr := batch.Run(ctx, in, sink, batch.Config{
 		Accounts: client, APIUser: o.server.apiUser, Workers: o.server.workers, Strict: o.strict,
 		Verify: o.verify, ResendUnknown: o.resendUnknown, BreakerThreshold: breaker, DrainTimeout: o.drain,
 		Ledger: db, RunID: id, Server: server, Input: f.inputAbs, Keys: k,
 		RequireKey: o.ledger.nightly(cmd, a.getenv), Logger: log,
 	})
+	runErr = rep.finish(runErr)
 	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {
 		runErr = fmt.Errorf("result file %s: %w", f.out, closeErr)
 	}
@@ -438,7 +450,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	}
 	runErr = finish(summary, runErr)
 	a.printSummary(summary, "vicionboard run", f.out)
-	logSummary(log, summary, f.out, id, time.Since(started))
+	logSummary(log, summary, f.out, time.Since(started))
 	return runErr
 }
 

@@ -110,7 +110,8 @@ func TestErrorPageEchoNeverShown(t *testing.T) {
 	dir := t.TempDir()
 	in := writeFile(t, dir, "hires.csv", goodCSV)
 	out := filepath.Join(dir, "hires.results.csv")
-	env := map[string]string{"VICIDIAL_URL": srv.URL, "VICIDIAL_API_USER": "6666", "VICIDIAL_API_PASS": apiPass}
+	env := map[string]string{"VICIDIAL_URL": srv.URL, "VICIDIAL_API_USER": "6666", "VICIDIAL_API_PASS": apiPass,
+		"XDG_STATE_HOME": t.TempDir()}
 	got := invoke(t, env, "run", in, "--out", out, "--log-format", "json", "--log-level", "debug", "--retries", "0")
 	if got.code == exitOK || got.code == exitUsage {
 		t.Fatalf("exit %d; want the add_user rows to fail:\n%s", got.code, got.stderr)

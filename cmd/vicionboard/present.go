@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/report"
+)
+
+// presentOptions are the flags of what a person sees besides the result
+// file.
+type presentOptions struct {
+	report reportFlag
+}
+
+// register adds --report to cmd.
+func (o *presentOptions) register(cmd *cobra.Command) {
+	cmd.Flags().Var(&o.report, "report", "HTML report of the run (default OUT.html beside the result file; --report '' for none)")
+}
+
+// reportFlag is --report: a path, "" for no report, or unset for the
+// default beside the result file.
+type reportFlag struct {
+	path string
+	set  bool
+}
+
+func (f *reportFlag) String() string { return f.path }
+
+func (f *reportFlag) Set(s string) error {
+	f.path, f.set = s, true
+	return nil
+}
+
+func (f *reportFlag) Type() string { return "FILE" }
+
+// defaultReport is OUT.html beside the result file OUT.
+func defaultReport(out string) string {
+	return strings.TrimSuffix(out, filepath.Ext(out)) + ".html"
+}
+
+// reporting is what a person sees of a run besides the result file: the
+// progress bar on a terminal (with log lines printed above it), the line
+// saying how long the run will take, the HTML report, and the message of
+// an interrupt. A run calls newReporting before it builds its logger,
+// begin just before the first request, and finish when every row is
+// written.
+type reporting struct {
+	// stderr is where the logger writes: above the progress bar while it
+	// is drawn.
+	stderr io.Writer
+
+	term       *logOut // nil unless stderr is a terminal and logs are not JSON
+	input, out string
+	reportPath string // "" for no HTML report
+	resume     bool   // running the same command again resumes (run, not check)
+
+	log      zerolog.Logger
+	summary  *report.Summary
+	title    string
+	progress *progress
+}
+
+// newReporting decides what a person sees of a run of input into out. It
+// refuses a --report path that is the input or the result file.
+func (a *app) newReporting(o *presentOptions, logs *logOptions, input, out string, resume bool) (*reporting, error) {
+	r := &reporting{stderr: a.stderr, input: input, out: out, resume: resume, reportPath: defaultReport(out), log: zerolog.Nop()}
+	if o.report.set {
+		r.reportPath = o.report.path
+	}
+	if r.reportPath != "" {
+		rep, _ := filepath.Abs(r.reportPath)
+		for _, p := range []string{input, out} {
+			if abs, _ := filepath.Abs(p); abs == rep {
+				return nil, usagef("--report %s is the file %s: choose another report file", r.reportPath, p)
+			}
+		}
+	}
+	if f, ok := a.stderr.(*os.File); ok && isTerminal(f) && logs.format != "json" {
+		r.term = &logOut{f: f}
+		r.stderr = r.term
+	}
+	return r, nil
+}
+
+// begin is called just before the first request: it says how long the
+// run will take at rate requests per second (0: unlimited, or no request
+// at all) and draws the progress bar on a terminal. It returns the sink
+// the run writes to, which passes every row on to summary.
+// rows and toSend are the planning pass's counts: the input's rows, and
+// those that need a request.
+func (r *reporting) begin(log zerolog.Logger, summary *report.Summary, title string, rate float64, rows, toSend int) batch.Sink {
+	r.log, r.summary, r.title = log, summary, title
+	if r.term == nil && rate <= 0 {
+		return summary
+	}
+	if line := estimate(rows, toSend, rate); line != "" {
+		log.Info().Int("rows", rows).Int("to_send", toSend).Float64("rate", rate).Msg(line)
+	}
+	if r.term == nil {
+		return summary
+	}
+	r.progress = newProgress(r.term.f, rows, summary)
+	r.term.attach(r.progress)
+	return r.progress
+}
+
+// finish stops the progress bar, writes the HTML report, and returns err,
+// or for an interrupt an error that says how many rows finished and how to
+// resume.
+func (r *reporting) finish(err error) error {
+	if r.progress != nil {
+		r.progress.finish()
+		r.term.attach(nil)
+	}
+	if r.summary == nil {
+		return err
+	}
+	if r.reportPath != "" {
+		page := report.Page{Title: r.title, Input: r.input, ResultFile: r.out, Generated: time.Now()}
+		if werr := report.WriteHTMLFile(r.reportPath, r.summary.Data(), page); werr != nil {
+			r.log.Warn().Err(werr).Str("report", r.reportPath).Msg("could not write the HTML report")
+		} else {
+			r.summary.SetReportFile(r.reportPath)
+		}
+	}
+	if errors.Is(err, context.Canceled) {
+		total := r.summary.Total()
+		return &interruptedError{finished: total - r.summary.Count(batch.StatusNotAttempted), total: total, resume: r.resume, err: err}
+	}
+	return err
+}
+
+// interruptedError is a run stopped by SIGINT or SIGTERM, after writing
+// every row.
+type interruptedError struct {
+	finished, total int
+	resume          bool // running the same command again resumes
+	err             error
+}
+
+func (e *interruptedError) Error() string {
+	return fmt.Sprintf("interrupted: %s of %s finished; the other %s are NOT_ATTEMPTED in the result file",
+		thousands(e.finished), rowsText(e.total), thousands(e.total-e.finished))
+}
+
+func (e *interruptedError) Unwrap() error { return e.err }
+
+// hint says how to go on after the interrupt.
+func (e *interruptedError) hint() string {
+	if e.resume {
+		return "run the same command again to resume: rows already finished are not sent again"
+	}
+	return "run the same command again: a dry run changes nothing, so it simply checks every row again"
+}
