@@ -355,6 +355,15 @@ func (r *run) work(ctx context.Context, t *task) Outcome {
 		if r.stopped.Load() || r.runCtx.Err() != nil {
 			return r.finish(t, r.notAttempted(ctx), EffectNone)
 		}
+		// Other processes on this ledger take turns too.
+		release, err := r.cfg.Ledger.AutogenTurn(r.runCtx, r.cfg.Server)
+		if err != nil {
+			if r.runCtx.Err() == nil {
+				r.stop(fmt.Errorf("ledger: %w", err))
+			}
+			return r.finish(t, r.notAttempted(ctx), EffectNone)
+		}
+		defer release()
 		res, err := r.cfg.Ledger.Claim(ctx, r.cfg.RunID, []Claim{r.claimOf(t)})
 		if err != nil {
 			r.stop(fmt.Errorf("ledger: %w", err))

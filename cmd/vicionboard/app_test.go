@@ -32,10 +32,11 @@ type result struct {
 	stdout, stderr string
 }
 
-// invoke runs the command line with the environment env.
+// invoke runs the command line with the environment env, with output
+// buffers safe for the run's concurrent log lines.
 func invoke(t *testing.T, env map[string]string, args ...string) result {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer
 	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] })
 	return result{code, stdout.String(), stderr.String()}
 }

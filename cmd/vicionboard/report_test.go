@@ -26,7 +26,7 @@ func TestHTMLReport(t *testing.T) {
 	env, srv := simEnv(t, "1234")
 	fix, _ := report.ReasonFor(string(vicidial.ReasonGroupNotFound))
 
-	got := invokeSync(t, env, "run", in)
+	got := invoke(t, env, "run", in)
 	if got.code != exitRowsFailed {
 		t.Fatalf("exit %d:\n%s", got.code, got.stderr)
 	}
@@ -282,7 +282,7 @@ func TestReportInABrowser(t *testing.T) {
 	}
 	const hostile = `<script>console.error('xss')</script>`
 	in := writeFile(t, dir, "new_hires.csv", string(sample)+"E9999,xss1,Start-2026x,"+hostile+",1,AGENTS,,,,,hostile name\n")
-	got := invokeSync(t, nil, "demo", in)
+	got := invoke(t, nil, "demo", in)
 	if got.code != exitOK {
 		t.Fatalf("demo: exit %d\n%s", got.code, got.stderr)
 	}
@@ -324,11 +324,4 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// invokeSync is invoke with output buffers safe for the run's concurrent
-// log lines.
-func invokeSync(t *testing.T, env map[string]string, args ...string) result {
-	t.Helper()
-	var stdout, stderr syncBuffer
-	code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, func(k string) string { return env[k] })
-	return result{code, stdout.String(), stderr.String()}
-}
+
