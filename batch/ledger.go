@@ -219,7 +219,7 @@ func (noLedger) Claim(_ context.Context, _ RunID, claims []Claim) ([]ClaimResult
 	}
 	return res, nil
 }
-func (noLedger) Record(context.Context, RunID, RowRecord) error { return nil }
+func (noLedger) Record(context.Context, RunID, RowRecord) error      { return nil }
 func (noLedger) AutogenTurn(context.Context, string) (func(), error) { return func() {}, nil }
-func (noLedger) Flush(context.Context) error                    { return nil }
-func (noLedger) Close() error                                   { return nil }
+func (noLedger) Flush(context.Context) error                         { return nil }
+func (noLedger) Close() error                                        { return nil }
