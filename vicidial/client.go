@@ -431,7 +431,7 @@ func (c *Client) attempt(ctx context.Context, function, login string, f *form) (
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
-	c.log.Debug().Str("function", function).Str("login", login).Int("status", resp.StatusCode).
+	c.log.Debug().Str("function", function).Str("login", login).Int("http_status", resp.StatusCode).
 		Dur("took", time.Since(start)).Msg("response")
 	if err != nil {
 		return nil, &TransportError{Op: function, Sent: true, Err: f.redactor().redactErr(stripURL(err))}

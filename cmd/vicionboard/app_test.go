@@ -155,6 +155,29 @@ func TestResultFile(t *testing.T) {
 			t.Errorf("password %q appears in the output", secret)
 		}
 	}
+	// Stable field types for log collectors: a status is a row's (a
+	// string), an HTTP status is http_status (a number).
+	httpStatuses := 0
+	for _, line := range strings.Split(strings.TrimSpace(got.stderr), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("stderr line is not JSON: %s", line)
+		}
+		if v, ok := m["status"]; ok {
+			if _, isString := v.(string); !isString {
+				t.Errorf("status %v (%T) is not a string: %s", v, v, line)
+			}
+		}
+		if v, ok := m["http_status"]; ok {
+			httpStatuses++
+			if _, isNumber := v.(float64); !isNumber {
+				t.Errorf("http_status %v is not a number: %s", v, line)
+			}
+		}
+	}
+	if httpStatuses == 0 {
+		t.Errorf("no debug line with an http_status: the check proves nothing")
+	}
 
 	// The same command again sends only the failures: the ledger knows the
 	// accounts created, whose rows are SUCCESS with the same login.
