@@ -208,7 +208,7 @@ func (c *checker) triage(ctx context.Context, row Row, logins, keys *LoginIndex)
 			"editing it later would create a second account")
 	}
 	out.Key = key
-	p, known, err := c.cfg.Ledger.Person(ctx, c.cfg.Server, key)
+	p, known, err := c.cfg.Ledger.Person(context.WithoutCancel(ctx), c.cfg.Server, key)
 	switch {
 	case err != nil:
 		c.stop(fmt.Errorf("ledger: %w", err))
