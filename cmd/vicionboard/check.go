@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -116,22 +115,14 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	finish := func(summary *report.Summary, err error) error { return err }
 	if db != nil {
 		id, err := db.BeginRun(ctx, batch.RunStart{Command: "check", DryRun: true, Server: cfg.Server, Input: f.inputAbs,
-			InputHash: p.hash, Out: f.outAbs, Version: toolVersion(), Started: started})
+			InputHash: p.hash, Out: f.outAbs, Version: versionString(), Started: started})
 		if err != nil {
 			return err
 		}
 		log = log.With().Str("run_id", string(id)).Logger()
 		cfg.Logger, cfg.Ledger, cfg.RunID, a.runID, a.log = log, db, id, id, log
-		finish = func(summary *report.Summary, err error) error {
-			end := batch.RunEnd{Ended: time.Now(), ExitCode: exitCode(err)}
-			if summary != nil {
-				end.Rows, end.Statuses, end.Codes = summary.Total(), summary.Statuses(), summary.Codes()
-			}
-			if ferr := db.FinishRun(context.WithoutCancel(ctx), id, end); ferr != nil && err == nil {
-				return fmt.Errorf("ledger: %w", ferr)
-			}
-			return err
-		}
+		finish = finisher(ctx, db, id)
+
 	}
 
 	in, inFile, err := openInput(f.readPath())

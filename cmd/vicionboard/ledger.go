@@ -145,7 +145,7 @@ func (o *ledgerOptions) importEarlierResults(ctx context.Context, db *ledger.DB,
 		return err
 	}
 	id, err := db.BeginRun(ctx, batch.RunStart{Command: "import", Server: server, Input: f.inputAbs, Out: f.outAbs,
-		Version: toolVersion(), Started: time.Now()})
+		Version: versionString(), Started: time.Now()})
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/ledger"
 	"github.com/vicionboard/vicionboard/report"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
@@ -331,6 +332,22 @@ func planRun(ctx context.Context, db batch.Ledger, f *files, server string, o *r
 	return &p, nil
 }
 
+// finisher returns the function that records the end of run id in the
+// ledger, with the summary's counts (nil when no row was written) and the
+// exit code err maps to, and returns err (or the ledger's error).
+func finisher(ctx context.Context, db *ledger.DB, id batch.RunID) func(*report.Summary, error) error {
+	return func(summary *report.Summary, err error) error {
+		end := batch.RunEnd{Ended: time.Now(), ExitCode: exitCode(err)}
+		if summary != nil {
+			end.Rows, end.Statuses, end.Codes = summary.Total(), summary.Statuses(), summary.Codes()
+		}
+		if ferr := db.FinishRun(context.WithoutCancel(ctx), id, end); ferr != nil && err == nil {
+			return fmt.Errorf("ledger: %w", ferr)
+		}
+		return err
+	}
+}
+
 // keyerFor returns the function that makes the Keyer of an input's
 // columns: --key's column, or logins and row contents.
 func (o *ledgerOptions) keyerFor() func([]string) (*batch.Keyer, error) {
@@ -391,22 +408,13 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		return err
 	}
 	id, err := db.BeginRun(ctx, batch.RunStart{Command: "run", Server: server, Input: f.inputAbs, InputHash: p.hash,
-		Out: f.outAbs, Version: toolVersion(), Started: started})
+		Out: f.outAbs, Version: versionString(), Started: started})
 	if err != nil {
 		return err
 	}
 	log = log.With().Str("run_id", string(id)).Logger()
 	a.runID, a.log = id, log
-	finish := func(summary *report.Summary, err error) error {
-		end := batch.RunEnd{Ended: time.Now(), ExitCode: exitCode(err)}
-		if summary != nil {
-			end.Rows, end.Statuses, end.Codes = summary.Total(), summary.Statuses(), summary.Codes()
-		}
-		if ferr := db.FinishRun(context.WithoutCancel(ctx), id, end); ferr != nil && err == nil {
-			return fmt.Errorf("ledger: %w", ferr)
-		}
-		return err
-	}
+	finish := finisher(ctx, db, id)
 	if p.tripped != nil {
 		if !o.ledger.force {
 			return finish(nil, p.tripped)
