@@ -505,3 +505,36 @@ func TestDryRunReadsTheLedger(t *testing.T) {
 		t.Errorf("E1's record after the dry runs: %+v %v %v; want created with AGENTS", p, ok, err)
 	}
 }
+
+// TestHugeCellNeverBlocksARerun: a 1.1 MB cell (the journal of earlier
+// versions could not read back a line that long) is quoted only as an
+// excerpt, in the result file and in the ledger, and every rerun works.
+func TestHugeCellNeverBlocksARerun(t *testing.T) {
+	dir := t.TempDir()
+	huge := strings.Repeat("Ab", 550_000)
+	in := writeFile(t, dir, "hires.csv", goodCSV+"E9,huge,Start-2026z,"+huge+",1,AGENTS,,\n")
+	env, _ := simEnv(t, "1234")
+	for run := 1; run <= 2; run++ {
+		got := invoke(t, env, "run", in)
+		if got.code != exitRowsFailed {
+			t.Fatalf("run %d: exit %d\n%.2000s", run, got.code, got.stderr)
+		}
+		if len(got.stderr) > 64<<10 {
+			t.Errorf("run %d: %d bytes of logs for one huge cell", run, len(got.stderr))
+		}
+		recs := readCSV(t, filepath.Join(dir, "hires.results.csv"))
+		if len(recs) != 4 || recs[3][8] != "INVALID" || len(recs[3][10]) > 1024 {
+			t.Errorf("run %d: the huge row is %q with a %d-byte reason, want INVALID with a short one", run, recs[3][8], len(recs[3][10]))
+		}
+	}
+	led := filepath.Join(env["XDG_STATE_HOME"], "vicionboard", "ledger.db")
+	var size int64
+	for _, suffix := range []string{"", "-wal"} {
+		if st, err := os.Stat(led + suffix); err == nil {
+			size += st.Size()
+		}
+	}
+	if size == 0 || size > 1<<20 {
+		t.Errorf("the ledger is %d bytes after two runs with a 1.1 MB cell", size)
+	}
+}
