@@ -46,6 +46,8 @@ const (
 	CodeExistsChanged    = "EXISTS_CHANGED"      // known person whose row differs from the values applied: not applied
 	CodeDuplicateKey     = "DUPLICATE_KEY"       // the same person key earlier in the file
 	CodeClaimedElsewhere = "IN_FLIGHT_ELSEWHERE" // another live run is sending this person
+	CodeUpdated          = "UPDATED"             // update_user applied HR's changes, or a copy's own values
+	CodeUnchanged        = "UNCHANGED"           // --update: the account is as HR's row says
 )
 
 // Outcome is what happened to one row.

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/vicionboard/vicionboard/vicidial"
 )
 
 // Person keys identify a person across runs and exports, in the ledger.
@@ -97,6 +99,11 @@ func (p Plan) Applied() map[string]string {
 	if p.Action == ActionCopy {
 		put("agent_full_name", p.Copy.FullName)
 		put("template", p.Copy.SourceUser)
+		if p.Update != nil {
+			for k, v := range updateFields(*p.Update) {
+				m[k] = v
+			}
+		}
 		return m
 	}
 	a := p.Add
@@ -119,6 +126,16 @@ func (p Plan) Applied() map[string]string {
 	put("in_groups", strings.Join(a.InGroups, "|"))
 	return m
 }
+
+// ownValuesPending marks, in a person's applied values, an account copied
+// from its template whose row's own values (the update_user after the
+// copy_user) are not applied yet: the next run sends that update_user, and
+// never the copy again.
+const ownValuesPending = "_own_values_pending"
+
+// OwnValuesPending reports whether p's account was copied from its
+// template and its own values still have to be applied.
+func OwnValuesPending(p Person) bool { return p.Applied[ownValuesPending] != "" }
 
 // Change is one value that differs between what was applied to an account
 // and what a row asks for now.
@@ -147,6 +164,9 @@ func Changes(p Person, plan Plan) []Change {
 	var out []Change
 	want := plan.Applied()
 	for f := range union(p.Applied, want) {
+		if strings.HasPrefix(f, "_") {
+			continue // bookkeeping (ownValuesPending), not a field
+		}
 		old, now := p.Applied[f], want[f]
 		if f == "agent_full_name" {
 			if sameName(old, now) {
@@ -173,4 +193,80 @@ func union(a, b map[string]string) map[string]bool {
 		u[k] = true
 	}
 	return u
+}
+
+// updateFields returns the values an update_user request sets, by column
+// name, as the ledger remembers them (never a password: a phone password
+// is named with an empty value).
+func updateFields(u vicidial.UpdateUserRequest) map[string]string {
+	m := map[string]string{}
+	put := func(k, v string) {
+		if v != "" {
+			m[k] = v
+		}
+	}
+	put("agent_user_level", u.Level)
+	put("agent_user_group", u.Group)
+	put("phone_login", u.PhoneLogin)
+	if u.PhonePass != "" {
+		m["phone_pass"] = ""
+	}
+	put("hotkeys_active", u.HotkeysActive)
+	put("voicemail_id", u.VoicemailID)
+	put("email", u.Email)
+	for i, v := range []string{u.CustomOne, u.CustomTwo, u.CustomThree, u.CustomFour, u.CustomFive} {
+		put(customNames[i], v)
+	}
+	put("wrapup_seconds_override", u.WrapupSecondsOverride)
+	put("active", u.Active)
+	return m
+}
+
+// setUpdateField sets the column field of u to v; it reports false for a
+// column update_user cannot change on an existing account.
+func setUpdateField(u *vicidial.UpdateUserRequest, field, v string) bool {
+	dst := map[string]*string{
+		"agent_full_name": &u.FullName, "agent_user_level": &u.Level, "agent_user_group": &u.Group,
+		"phone_login": &u.PhoneLogin, "hotkeys_active": &u.HotkeysActive, "voicemail_id": &u.VoicemailID,
+		"email": &u.Email, "custom_one": &u.CustomOne, "custom_two": &u.CustomTwo, "custom_three": &u.CustomThree,
+		"custom_four": &u.CustomFour, "custom_five": &u.CustomFive, "wrapup_seconds_override": &u.WrapupSecondsOverride,
+		"active": &u.Active,
+	}[field]
+	if dst == nil {
+		return false
+	}
+	*dst = v
+	return true
+}
+
+// blankable are the columns update_user can empty, with "--BLANK--".
+var blankable = map[string]bool{"phone_login": true, "email": true, "custom_one": true, "custom_two": true,
+	"custom_three": true, "custom_four": true, "custom_five": true}
+
+// hrUpdate builds the update_user that applies changes (what HR changed
+// since the values were last applied) to the account login: only those
+// fields, so that a field an admin changed on the server and HR did not
+// touch is left alone. It returns the changes it applies, and a warning
+// for each it cannot (a template or login of an existing account, a value
+// update_user cannot empty).
+func hrUpdate(login string, changes []Change) (vicidial.UpdateUserRequest, []Change, []string) {
+	u := vicidial.UpdateUserRequest{Login: login}
+	var sent []Change
+	var warnings []string
+	for _, c := range changes {
+		v := c.New
+		if v == "" {
+			if !blankable[c.Field] {
+				warnings = append(warnings, c.String()+" not applied: update_user cannot empty "+c.Field)
+				continue
+			}
+			v = vicidial.Blank
+		}
+		if !setUpdateField(&u, c.Field, v) {
+			warnings = append(warnings, c.String()+" not applied: an existing account's "+c.Field+" cannot be changed")
+			continue
+		}
+		sent = append(sent, c)
+	}
+	return u, sent, warnings
 }

@@ -284,9 +284,10 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 	if f.Template != "" {
 		p.id("template", f.Template, 2, maxLogin, false)
 		plan = Plan{Action: ActionCopy, Copy: vicidial.CopyUserRequest{
-			Login: f.Login, Pass: vicidial.Secret(f.Pass), FullName: name, SourceUser: f.Template}}
+			Login: f.Login, Pass: vicidial.Secret(f.Pass), FullName: name, SourceUser: f.Template},
+			Update: p.ownValues(f)}
 		if ignored := ignoredByCopy(f); len(ignored) > 0 {
-			p.warnings = append(p.warnings, fmt.Sprintf("copy_user ignores %s: they come from template %s",
+			p.warnings = append(p.warnings, fmt.Sprintf("neither copy_user nor update_user sets %s: they come from template %s",
 				strings.Join(ignored, ", "), clip(f.Template)))
 		}
 	} else {
@@ -299,25 +300,101 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 	return plan, nil
 }
 
+// ownValues validates the optional columns of a copy row: its own values,
+// which one update_user applies right after the copy_user. It returns nil
+// when the row has none. in_groups is refused on a copy row: update_user
+// would replace the account's selected in-groups but keep the in-group
+// memberships copy_user copied from the template, and the two would
+// disagree on the server.
+func (p *problems) ownValues(f Fields) *vicidial.UpdateUserRequest {
+	if f.InGroups != "" {
+		p.add("in_groups", "a copy row takes its in-groups from its template (update_user would change the selected in-groups but not the memberships the copy made, leaving them in disagreement): use a template with these in-groups, or an add row without a template")
+	}
+	opt := p.optional(f)
+	u := &vicidial.UpdateUserRequest{Login: f.Login, PhoneLogin: opt.PhoneLogin, PhonePass: opt.PhonePass,
+		HotkeysActive: opt.HotkeysActive, VoicemailID: opt.VoicemailID, Email: opt.Email, CustomOne: opt.CustomOne,
+		CustomTwo: opt.CustomTwo, CustomThree: opt.CustomThree, CustomFour: opt.CustomFour, CustomFive: opt.CustomFive,
+		WrapupSecondsOverride: opt.WrapupSecondsOverride}
+	if f.Level != "" {
+		if lvl := p.level(f.Level); lvl > 0 {
+			u.Level = strconv.Itoa(lvl)
+		}
+	}
+	if f.Group != "" {
+		p.id("agent_user_group", f.Group, 1, maxGroup, false)
+		u.Group = f.Group
+	}
+	// update_user's own limits, narrower than add_user's.
+	if v := string(u.PhonePass); v != "" && len(v) > maxUpdatePhonePass {
+		p.add("phone_pass", "at most %d characters for update_user", maxUpdatePhonePass)
+	}
+	if v := u.VoicemailID; v != "" && len(v) < 2 {
+		p.add("voicemail_id", "%s: update_user needs 2 to %d digits", quote(v), maxVoicemail)
+	}
+	if v := u.Email; v != "" && len(v) < 5 {
+		p.add("email", "%s: update_user needs at least 5 characters", quote(v))
+	}
+	if len(updateFields(*u)) == 0 {
+		return nil
+	}
+	return u
+}
+
+// maxUpdatePhonePass is update_user's limit of a phone password.
+const maxUpdatePhonePass = 20
+
+// level validates a user level: 1 to 9, or 0 after a problem.
+func (p *problems) level(v string) int {
+	lvl, err := strconv.Atoi(v)
+	if err != nil || lvl < 1 || lvl > 9 {
+		p.add("agent_user_level", "%s must be a whole number from 1 to 9", quote(v))
+		return 0
+	}
+	return lvl
+}
+
 // addRequest validates the add_user fields.
 func (p *problems) addRequest(f Fields, name string) vicidial.AddUserRequest {
-	req := vicidial.AddUserRequest{Login: f.Login, Pass: vicidial.Secret(f.Pass), FullName: name, Group: f.Group,
-		PhoneLogin: f.PhoneLogin, PhonePass: vicidial.Secret(f.PhonePass), HotkeysActive: f.HotkeysActive,
-		VoicemailID: f.VoicemailID, Email: f.Email, WrapupSecondsOverride: f.WrapupSecondsOverride,
-		AgentChooseIngroups: f.AgentChooseIngroups, AgentChooseBlended: f.AgentChooseBlended,
-		CloserDefaultBlended: f.CloserDefaultBlended}
+	req := p.optional(f)
+	req.Login, req.Pass, req.FullName, req.Group = f.Login, vicidial.Secret(f.Pass), name, f.Group
 	if f.Level == "" {
 		p.add("agent_user_level", "required (or give a template)")
-	} else if lvl, err := strconv.Atoi(f.Level); err != nil || lvl < 1 || lvl > 9 {
-		p.add("agent_user_level", "%s must be a whole number from 1 to 9", quote(f.Level))
 	} else {
-		req.Level = lvl
+		req.Level = p.level(f.Level)
 	}
 	if f.Group == "" {
 		p.add("agent_user_group", "required (or give a template)")
 	} else {
 		p.id("agent_user_group", f.Group, 1, maxGroup, false)
 	}
+	if f.InGroups != "" {
+		var bad []string
+		for _, id := range strings.FieldsFunc(f.InGroups, func(r rune) bool { return r == '|' || r == ' ' }) {
+			if !isSafeID(id) {
+				bad = append(bad, id)
+				continue
+			}
+			req.InGroups = append(req.InGroups, id)
+		}
+		// One problem for the lot, quoting a few: a cell of a million bad
+		// IDs must not make a million problems.
+		for i, id := range bad {
+			if i == maxBadIDs {
+				p.add("in_groups", "and %d more that are not in-group IDs", len(bad)-maxBadIDs)
+				break
+			}
+			p.add("in_groups", "%s is not an in-group ID (letters, digits, - and _; separate IDs with |)", quote(id))
+		}
+	}
+	return req
+}
+
+// optional validates the optional columns add_user and update_user share.
+func (p *problems) optional(f Fields) vicidial.AddUserRequest {
+	req := vicidial.AddUserRequest{PhoneLogin: f.PhoneLogin, PhonePass: vicidial.Secret(f.PhonePass),
+		HotkeysActive: f.HotkeysActive, VoicemailID: f.VoicemailID, Email: f.Email,
+		WrapupSecondsOverride: f.WrapupSecondsOverride, AgentChooseIngroups: f.AgentChooseIngroups,
+		AgentChooseBlended: f.AgentChooseBlended, CloserDefaultBlended: f.CloserDefaultBlended}
 	if f.PhoneLogin != "" {
 		p.id("phone_login", f.PhoneLogin, 1, maxPhone, false)
 	}
@@ -354,25 +431,6 @@ func (p *problems) addRequest(f Fields, name string) vicidial.AddUserRequest {
 			*customs[i] = p.text(customNames[i], v, maxCustom)
 		}
 	}
-	if f.InGroups != "" {
-		var bad []string
-		for _, id := range strings.FieldsFunc(f.InGroups, func(r rune) bool { return r == '|' || r == ' ' }) {
-			if !isSafeID(id) {
-				bad = append(bad, id)
-				continue
-			}
-			req.InGroups = append(req.InGroups, id)
-		}
-		// One problem for the lot, quoting a few: a cell of a million bad
-		// IDs must not make a million problems.
-		for i, id := range bad {
-			if i == maxBadIDs {
-				p.add("in_groups", "and %d more that are not in-group IDs", len(bad)-maxBadIDs)
-				break
-			}
-			p.add("in_groups", "%s is not an in-group ID (letters, digits, - and _; separate IDs with |)", quote(id))
-		}
-	}
 	return req
 }
 
@@ -381,15 +439,11 @@ const maxBadIDs = 3
 
 var customNames = []string{"custom_one", "custom_two", "custom_three", "custom_four", "custom_five"}
 
-// ignoredByCopy names the non-empty columns copy_user does not use.
+// ignoredByCopy names the non-empty columns of a copy row that neither
+// copy_user nor update_user sets: they come from the template.
 func ignoredByCopy(f Fields) []string {
 	var names []string
 	for _, c := range []struct{ name, v string }{
-		{"agent_user_level", f.Level}, {"agent_user_group", f.Group}, {"in_groups", f.InGroups},
-		{"phone_login", f.PhoneLogin}, {"phone_pass", f.PhonePass}, {"hotkeys_active", f.HotkeysActive},
-		{"voicemail_id", f.VoicemailID}, {"email", f.Email}, {"custom_one", f.CustomOne},
-		{"custom_two", f.CustomTwo}, {"custom_three", f.CustomThree}, {"custom_four", f.CustomFour},
-		{"custom_five", f.CustomFive}, {"wrapup_seconds_override", f.WrapupSecondsOverride},
 		{"agent_choose_ingroups", f.AgentChooseIngroups}, {"agent_choose_blended", f.AgentChooseBlended},
 		{"closer_default_blended", f.CloserDefaultBlended},
 	} {

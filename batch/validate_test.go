@@ -53,8 +53,11 @@ func TestPrepareRules(t *testing.T) {
 		{"name too long", func(f *batch.Fields) { f.FullName = strings.Repeat("N", 51) }, "agent_full_name", ""},
 		{"custom cleaned", func(f *batch.Fields) { f.CustomOne = "Équipe #1" }, "", `custom_one cleaned: "Équipe #1" -> "Equipe 1"`},
 		{"custom too long", func(f *batch.Fields) { f.CustomTwo = strings.Repeat("c", 101) }, "custom_two", ""},
-		{"copy row ignores fields", func(f *batch.Fields) { f.Template = "5555"; f.InGroups = "BILLING" }, "",
-			"copy_user ignores agent_user_level, agent_user_group, in_groups: they come from template 5555"},
+		{"copy row with in-groups", func(f *batch.Fields) { f.Template = "5555"; f.InGroups = "BILLING" }, "in_groups", ""},
+		{"copy row ignores blending", func(f *batch.Fields) { f.Template = "5555"; f.AgentChooseBlended = "0" }, "",
+			"neither copy_user nor update_user sets agent_choose_blended: they come from template 5555"},
+		{"copy row with a long phone password", func(f *batch.Fields) { f.Template = "5555"; f.PhonePass = strings.Repeat("p", 21) }, "phone_pass", ""},
+		{"copy row with a short voicemail", func(f *batch.Fields) { f.Template = "5555"; f.VoicemailID = "7" }, "voicemail_id", ""},
 		{"copy row without level", func(f *batch.Fields) { f.Template = "5555"; f.Level = ""; f.Group = "" }, "", ""},
 		{"template with space", func(f *batch.Fields) { f.Template = "tmpl 1"; f.Level = ""; f.Group = "" }, "template", ""},
 	}
@@ -107,13 +110,23 @@ func TestPrepareBuildsRequests(t *testing.T) {
 		strings.Join(plan.Add.InGroups, ",") != "SALESLINE,SUPPORT" || plan.Add.Pass.Reveal() != "Start-2026a" || plan.Add.HotkeysActive != "1" {
 		t.Errorf("add request %+v", plan.Add)
 	}
-	f.Template = "5555"
+	f.Template, f.InGroups = "5555", ""
+	f.PhoneLogin, f.Email, f.CustomOne = "1001", "jane@example.com", "Équipe"
 	plan, err = batch.Prepare(f, batch.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if plan.Action != batch.ActionCopy || plan.Copy.SourceUser != "5555" || plan.Copy.FullName != "Jose Muller" || plan.Login() != "jsmith" {
 		t.Errorf("copy request %+v", plan.Copy)
+	}
+	// The copy row's own values, for the update_user after the copy.
+	if u := plan.Update; u == nil || u.Login != "jsmith" || u.Level != "1" || u.Group != "AGENTS" || u.PhoneLogin != "1001" ||
+		u.Email != "jane@example.com" || u.CustomOne != "Equipe" || u.HotkeysActive != "1" || u.FullName != "" || u.Pass != "" {
+		t.Errorf("copy row's update %+v", plan.Update)
+	}
+	f.Level, f.Group, f.PhoneLogin, f.Email, f.CustomOne, f.HotkeysActive = "", "", "", "", "", ""
+	if plan, err = batch.Prepare(f, batch.Options{}); err != nil || plan.Update != nil {
+		t.Errorf("a copy row with no values of its own: update %+v (%v), want none", plan.Update, err)
 	}
 }
 

@@ -65,7 +65,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg := batch.CheckConfig{Workers: o.server.workers, Strict: o.strict, Logger: log, Input: f.inputAbs}
+	cfg := batch.CheckConfig{Workers: o.server.workers, Strict: o.strict, Logger: log, Input: f.inputAbs, Update: o.update}
 	title := "vicionboard check (offline: local rules only)"
 	if o.server.configured() {
 		cfg.Server, err = vicidial.Endpoint(o.server.url)

@@ -146,6 +146,7 @@ type runOptions struct {
 	rawCells      bool
 	dryRun        bool
 	offline       bool
+	update        bool
 	drain         time.Duration
 	present       presentOptions // --report, progress (present.go)
 }
@@ -185,6 +186,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().StringVar(&o.out, "out", "", "result CSV (default INPUT.results.csv beside the input)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "rows whose full name or custom fields would be cleaned are INVALID instead of warned about")
 	cmd.Flags().BoolVar(&o.rawCells, "raw-cells", false, "write cells as they are, without the ' that stops a spreadsheet from running formulas")
+	cmd.Flags().BoolVar(&o.update, "update", false, "apply HR's changes to the accounts vicionboard created: only the fields that changed since they were last applied")
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "dry run only: ask the server nothing (local rules and the ledger's records for --url's server)")
 }
 
@@ -447,7 +449,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		Accounts: client, APIUser: o.server.apiUser, Workers: o.server.workers, Strict: o.strict,
 		Verify: o.verify, ResendUnknown: o.resendUnknown, BreakerThreshold: breaker, DrainTimeout: o.drain,
 		Ledger: db, RunID: id, Server: server, Input: f.inputAbs, Keys: k,
-		RequireKey: o.ledger.nightly(cmd, a.getenv), Logger: log,
+		RequireKey: o.ledger.nightly(cmd, a.getenv), Update: o.update, Logger: log,
 	})
 	runErr = rep.finish(runErr)
 	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {

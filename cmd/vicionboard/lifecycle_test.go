@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/vicionboard/vicionboard/vicidial"
+	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
+)
+
+// countSent counts the requests of function since the first n requests.
+func countSent(srv *vicidialtest.Server, n int, function string) int {
+	c := 0
+	for _, r := range srv.Sim.Requests()[n:] {
+		if r.Function == function {
+			c++
+		}
+	}
+	return c
+}
+
+const ownValuesHeader = "employee_id,agent_user,agent_pass,agent_full_name,template,phone_login,phone_pass,email,custom_one,voicemail_id,agent_user_group\n"
+
+// TestCopyRowsGetTheirOwnValues: a copy row's own phone, email and custom
+// fields reach the server by an update_user right after the copy_user; the
+// template gives the rest. A failing update leaves the row ERROR with its
+// login, and the rerun sends exactly one update_user and no copy_user.
+func TestCopyRowsGetTheirOwnValues(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	srv := vicidialtest.NewTestServer(t, vicidialtest.Options{})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "hires.csv")
+	rows := ownValuesHeader +
+		"E1,cown1,Start-2026a,Copy Own One,5555,phone100,Ph-Pass-1,one@example.com,Team North,1234,\n" +
+		"E2,cown2,Start-2026b,Copy Own Two,5555,,,two@example.com,Team South,,SUPPORT\n" +
+		"E3,cown3,Start-2026c,Copy Own Three,5555,nophone,,three@example.com,,,\n" +
+		"E4,cown4,Start-2026d,Copy Plain,5555,,,,,,\n"
+	writeFile(t, dir, "hires.csv", rows)
+	env := []string{"VICIDIAL_URL=" + srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234"}
+	args := []string{"run", in, "--ledger", filepath.Join(dir, "ledger.db"), "--key", "employee_id", "--rate", "0", "--log-format", "json"}
+	got := binRun(t, env, args...)
+	if got.code != exitRowsFailed {
+		t.Fatalf("exit %d, want %d\n%s", got.code, exitRowsFailed, got.stderr)
+	}
+	for _, want := range []struct{ login, phone, email, custom, group string }{
+		{"cown1", "phone100", "one@example.com", "Team North", "AGENTS"},
+		{"cown2", "tmplphone", "two@example.com", "Team South", "SUPPORT"},
+		{"cown4", "tmplphone", "agents@example.com", "standard agent", "AGENTS"}, // all from the template
+	} {
+		a, ok := srv.Sim.Account(want.login)
+		if !ok || a.PhoneLogin != want.phone || a.Email != want.email || a.CustomOne != want.custom || a.Group != want.group {
+			t.Errorf("%s on the server: phone %q email %q custom %q group %q; want %+v", want.login, a.PhoneLogin, a.Email, a.CustomOne, a.Group, want)
+		}
+	}
+	out := filepath.Join(dir, "hires.results.csv")
+	recs := readCSV(t, out)
+	if r := recs[3]; r[11] != "ERROR" || r[12] != "cown3" || !strings.Contains(r[13], "own values were not applied") {
+		t.Errorf("the row whose update failed: %q, want ERROR with its login and why", r[11:14])
+	}
+	for _, r := range recs[1:] {
+		if strings.Contains(r[14], "ignore") {
+			t.Errorf("%s still warns that values are ignored: %s", r[0], r[14])
+		}
+	}
+
+	// HR fixes the phone; the same command sends the update_user alone.
+	writeFile(t, dir, "hires.csv", strings.Replace(rows, "nophone", "phone101", 1))
+	before := len(srv.Sim.Requests())
+	if got := binRun(t, env, args...); got.code != exitOK {
+		t.Fatalf("rerun: exit %d\n%s", got.code, got.stderr)
+	}
+	if n, c := countSent(srv, before, "update_user"), countSent(srv, before, "copy_user"); n != 1 || c != 0 {
+		t.Errorf("rerun sent %d update_user and %d copy_user, want 1 and 0", n, c)
+	}
+	if a, _ := srv.Sim.Account("cown3"); a.PhoneLogin != "phone101" || a.Email != "three@example.com" {
+		t.Errorf("cown3 after the rerun: phone %q email %q", a.PhoneLogin, a.Email)
+	}
+	if r := readCSV(t, out)[3]; r[11] != "SUCCESS" || !strings.HasSuffix(r[13], "(UPDATED)") {
+		t.Errorf("rerun, cown3: %q", r[11:14])
+	}
+}
+
+// TestCopyWithOwnValuesUnderFaults: connections reset after the write, 500
+// answers carrying SUCCESS and hangs, on the copy step and on the update
+// step: no account is copied twice, and every row ends with its own values.
+func TestCopyWithOwnValuesUnderFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	for _, fault := range []string{"reset-after=0.5", "500-success=0.5", "hang-after=0.4"} {
+		t.Run(fault, func(t *testing.T) {
+			faults, err := vicidialtest.ParseFaults(fault)
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := vicidialtest.NewTestServer(t, vicidialtest.Options{Faults: faults, Seed: 3})
+			dir := t.TempDir()
+			in := filepath.Join(dir, "hires.csv")
+			var b strings.Builder
+			b.WriteString(ownValuesHeader)
+			for i := 0; i < 8; i++ {
+				fmt.Fprintf(&b, "E%d,fown%d,Start-2026%d,Fault Own %d,5555,,,f%d@example.com,Team %d,,\n", i, i, i, i, i, i)
+			}
+			writeFile(t, dir, "hires.csv", b.String())
+			env := []string{"VICIDIAL_URL=" + srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234"}
+			args := []string{"run", in, "--ledger", filepath.Join(dir, "ledger.db"), "--key", "employee_id", "--rate", "0",
+				"--timeout", "300ms", "--breaker", "0", "--log-format", "json"}
+			for night := 0; night < 6; night++ {
+				got := binRun(t, env, args...)
+				if got.code == exitOK {
+					break
+				}
+				if got.code != exitRowsFailed {
+					t.Fatalf("night %d: exit %d\n%s", night, got.code, got.stderr)
+				}
+			}
+			faulted := map[string]int{}
+			for _, r := range srv.Sim.Requests() {
+				if r.Fault != vicidialtest.FaultNone {
+					faulted[r.Function]++
+				}
+			}
+			if faulted["copy_user"] == 0 || faulted["update_user"] == 0 {
+				t.Fatalf("faults hit %v: want both the copy and the update step", faulted)
+			}
+			byName := map[string]int{}
+			for _, a := range srv.Sim.Accounts() {
+				byName[a.FullName]++
+			}
+			recs := readCSV(t, filepath.Join(dir, "hires.results.csv"))
+			if len(recs) != 9 {
+				t.Fatalf("%d result rows, want 8", len(recs)-1)
+			}
+			for i := 0; i < 8; i++ {
+				name := fmt.Sprintf("Fault Own %d", i)
+				if byName[name] != 1 {
+					t.Errorf("%s: %d accounts, want 1", name, byName[name])
+				}
+				if a, ok := srv.Sim.Account(fmt.Sprintf("fown%d", i)); !ok || a.Email != fmt.Sprintf("f%d@example.com", i) {
+					t.Errorf("fown%d: email %q, want its own", i, a.Email)
+				}
+				if st := recs[i+1][11]; st != "SUCCESS" {
+					t.Errorf("fown%d: %s %s", i, st, recs[i+1][13])
+				}
+			}
+		})
+	}
+}
+
+// TestUpdateAppliesHRChanges: with --update, three nights on one ledger: a
+// group change reaches the server, a field an admin changed by hand on the
+// server and HR did not touch survives, rows with no change are UNCHANGED;
+// without --update the change is only reported (EXISTS_CHANGED).
+func TestUpdateAppliesHRChanges(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	srv := vicidialtest.NewTestServer(t, vicidialtest.Options{})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "hires.csv")
+	const header = "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,email\n"
+	rows := header + "E1,upd1,Start-2026a,Update One,1,SUPPORT,one@example.com\n" +
+		"E2,upd2,Start-2026b,Update Two,1,AGENTS,two@example.com\n"
+	writeFile(t, dir, "hires.csv", rows)
+	env := []string{"VICIDIAL_URL=" + srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234"}
+	args := []string{"run", in, "--ledger", filepath.Join(dir, "ledger.db"), "--key", "employee_id", "--rate", "0", "--log-format", "json"}
+	if got := binRun(t, env, args...); got.code != exitOK {
+		t.Fatalf("night 1: exit %d\n%s", got.code, got.stderr)
+	}
+	// An admin changes E1's custom field by hand.
+	client, err := vicidial.New(vicidial.Config{URL: srv.URL, User: "6666", Pass: "1234", Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.UpdateUser(context.Background(), vicidial.UpdateUserRequest{Login: "upd1", CustomOne: "set by hand"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Night 2: HR moves E1 to SALES and changes E1's email.
+	writeFile(t, dir, "hires.csv", strings.Replace(rows, "1,SUPPORT,one@example.com", "1,SALES,uno@example.com", 1))
+	out := filepath.Join(dir, "hires.results.csv")
+	if got := binRun(t, env, append(args, "--dry-run", "--out", filepath.Join(dir, "plan.csv"))...); got.code != exitOK {
+		t.Fatalf("night 2 dry run: exit %d\n%s", got.code, got.stderr)
+	} else if st := byStatusCode(t, filepath.Join(dir, "plan.csv")); st["E1"] != "WOULD_SUCCEED EXISTS_CHANGED" {
+		t.Errorf("dry run without --update: E1 %s", st["E1"])
+	}
+	if got := binRun(t, env, append(args, "--update", "--dry-run", "--out", filepath.Join(dir, "plan.csv"))...); got.code != exitOK {
+		t.Fatalf("night 2 dry run: exit %d\n%s", got.code, got.stderr)
+	}
+	plan := byStatusCode(t, filepath.Join(dir, "plan.csv"))
+	before := len(srv.Sim.Requests())
+	if got := binRun(t, env, append(args, "--update")...); got.code != exitOK {
+		t.Fatalf("night 2: exit %d\n%s", got.code, got.stderr)
+	}
+	st := byStatusCode(t, out)
+	if st["E1"] != "SUCCESS UPDATED" || st["E2"] != "SUCCESS UNCHANGED" {
+		t.Errorf("night 2: %v, want E1 UPDATED and E2 UNCHANGED", st)
+	}
+	for id, s := range st {
+		if want := strings.Replace(s, "SUCCESS", "WOULD_SUCCEED", 1); plan[id] != want {
+			t.Errorf("%s: the dry run predicted %s, the run did %s", id, plan[id], s)
+		}
+	}
+	if n := countSent(srv, before, "update_user"); n != 1 {
+		t.Errorf("night 2 sent %d update_user, want 1", n)
+	}
+	a, _ := srv.Sim.Account("upd1")
+	if a.Group != "SALES" || a.Email != "uno@example.com" || a.CustomOne != "set by hand" {
+		t.Errorf("upd1 on the server: group %q email %q custom %q; want SALES, uno@, and the admin's custom field", a.Group, a.Email, a.CustomOne)
+	}
+	if r := readCSV(t, out)[1][9]; !strings.Contains(r, "agent_user_group: SUPPORT -> SALES") || !strings.Contains(r, "email:") {
+		t.Errorf("E1's reason %q does not name each change", r)
+	}
+
+	// Night 3: nothing changed.
+	before = len(srv.Sim.Requests())
+	if got := binRun(t, env, append(args, "--update")...); got.code != exitOK {
+		t.Fatalf("night 3: exit %d\n%s", got.code, got.stderr)
+	}
+	if st := byStatusCode(t, out); st["E1"] != "SUCCESS UNCHANGED" || st["E2"] != "SUCCESS UNCHANGED" {
+		t.Errorf("night 3: %v, want both UNCHANGED", st)
+	}
+	if n := countSent(srv, before, "update_user"); n != 0 {
+		t.Errorf("night 3 sent %d update_user, want none", n)
+	}
+}
