@@ -48,7 +48,7 @@ type CheckConfig struct {
 	// (naming the fields) or UNCHANGED.
 	Update bool
 	Logger zerolog.Logger
-	Now        func() time.Time
+	Now    func() time.Time
 }
 
 // probe passwords and names are placeholders: a probe's login exists, so the

@@ -90,7 +90,7 @@ type Config struct {
 	// row does not differ is UNCHANGED. Off, such rows are EXISTS_CHANGED.
 	Update bool
 	Logger zerolog.Logger
-	Now        func() time.Time
+	Now    func() time.Time
 }
 
 // StopError is returned when a run stopped sending before the end because of
@@ -442,7 +442,7 @@ func (r *run) ownValues(ctx context.Context, t *task, out Outcome) Outcome {
 	copied[ownValuesPending] = "1"
 	err := r.cfg.Ledger.Record(context.WithoutCancel(ctx), r.cfg.RunID, RowRecord{Line: t.row.Line, Key: t.key, Login: out.Login,
 		Function: ActionCopy.String(), Status: out.Status, Code: out.Code, At: r.now(), Effect: EffectCreated,
-		Reason: "copied from template " + t.plan.Copy.SourceUser + "; its own values not applied yet (" + out.Code + ")",
+		Reason:   "copied from template " + t.plan.Copy.SourceUser + "; its own values not applied yet (" + out.Code + ")",
 		FullName: t.plan.FullName(), Applied: copied, Server: r.cfg.Server, Input: r.cfg.Input})
 	if err == nil {
 		err = r.cfg.Ledger.Flush(context.WithoutCancel(ctx))
@@ -726,7 +726,7 @@ func (r *run) existing(t *task, p Person) (Outcome, *task) {
 	if len(sent) == 0 {
 		out := Outcome{Status: StatusSuccess, Login: p.Login, Code: CodeUnchanged, At: r.now(),
 			Warnings: append(append([]string(nil), t.plan.Warnings...), warnings...),
-			Reason: fmt.Sprintf("account %s is as HR's row says: nothing to update (%s)", p.Login, CodeUnchanged)}
+			Reason:   fmt.Sprintf("account %s is as HR's row says: nothing to update (%s)", p.Login, CodeUnchanged)}
 		return r.finish(t, out, EffectNone), nil
 	}
 	t.step, t.update, t.changes, t.warnings = stepHRUpdate, &u, sent, warnings
