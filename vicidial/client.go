@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -248,7 +249,14 @@ func (c *Client) create(ctx context.Context, function, login string, f *form) (C
 	return Created{}, &ResponseError{Kind: KindUnparseable, Status: 200, Excerpt: c.describe(line, f)}
 }
 
-// UpdateUser changes an account with update_user.
+// UpdateUser changes an account with update_user, sending only the
+// request's non-empty fields (see UpdateUserRequest); it never sends
+// delete_user, ranks, grades or reset_password. An ERROR line is an
+// *APIError: ReasonInvalidField (FieldOf names the field),
+// ReasonInvalidGroup, ReasonInvalidPhoneLogin, ReasonUpdateNotPermitted,
+// ReasonUserNotFound, ReasonNoUpdates, ReasonMissingFields, or one of the
+// API user's fatal reasons. Any answer but update_user's SUCCESS line is an
+// error.
 func (c *Client) UpdateUser(ctx context.Context, req UpdateUserRequest) error {
 	f := c.newForm("update_user")
 	f.set("agent_user", req.Login)
@@ -269,11 +277,20 @@ func (c *Client) UpdateUser(ctx context.Context, req UpdateUserRequest) error {
 	f.set("active", req.Active)
 	f.set("wrapup_seconds_override", req.WrapupSecondsOverride)
 	f.set("in_groups", strings.Join(req.InGroups, "|"))
+	for k := range f.values {
+		if !slices.Contains(updateParams, k) {
+			return fmt.Errorf("update_user: parameter %q must never be sent", k)
+		}
+	}
 	line, err := c.call(ctx, "update_user", req.Login, f)
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		classifyUpdate(apiErr)
+	}
 	if err != nil {
 		return err
 	}
-	if !line.Success || line.Function != "update_user" {
+	if !line.Success || line.Function != "update_user" || line.Message != "USER HAS BEEN UPDATED" {
 		return &ResponseError{Kind: KindUnparseable, Status: 200, Excerpt: c.describe(line, f)}
 	}
 	return nil

@@ -72,26 +72,33 @@ type CopyUserRequest struct {
 }
 
 // UpdateUserRequest is the input of update_user. Only non-empty fields are
-// sent; the value "--BLANK--" empties a field on the server.
+// sent; the server then ignores a value that its character filtering
+// empties (an active of "y", a level of "--BLANK--").
+//
+// "--BLANK--" does not empty every field: it empties FullName, PhoneLogin,
+// PhonePass, Email and the custom fields; it is stored literally as the
+// password for Pass, stored as "BLANK" for VoicemailID, and selects an
+// in-group named "--BLANK--" for InGroups; it is ignored for Level and
+// HotkeysActive and refused for Group, Active and WrapupSecondsOverride.
 type UpdateUserRequest struct {
-	Login                 string
-	Pass                  Secret
-	Level                 string
-	FullName              string
-	Group                 string
-	PhoneLogin            string
-	PhonePass             Secret
-	HotkeysActive         string
-	VoicemailID           string
-	Email                 string
-	CustomOne             string
-	CustomTwo             string
-	CustomThree           string
-	CustomFour            string
-	CustomFive            string
-	Active                string // Y or N
-	WrapupSecondsOverride string
-	InGroups              []string
+	Login                 string   // agent_user, the account to change (required)
+	Pass                  Secret   // agent_pass; only [-_0-9a-zA-Z] are kept, cut at 100
+	Level                 string   // agent_user_level, 1 to 9, at most the API user's
+	FullName              string   // agent_full_name, 1 to 50 characters
+	Group                 string   // agent_user_group, an existing user group
+	PhoneLogin            string   // phone_login, an existing phone login or phone alias
+	PhonePass             Secret   // phone_pass, 1 to 20 characters
+	HotkeysActive         string   // hotkeys_active, 0 or 1
+	VoicemailID           string   // voicemail_id, 2 to 10 letters or digits
+	Email                 string   // email, 5 to 100 characters, no apostrophe (the server fails with HTTP 500)
+	CustomOne             string   // custom_one, up to 100 characters
+	CustomTwo             string   // custom_two
+	CustomThree           string   // custom_three
+	CustomFour            string   // custom_four
+	CustomFive            string   // custom_five
+	Active                string   // active, Y or N; N only blocks the account's logins
+	WrapupSecondsOverride string   // wrapup_seconds_override, -1 to 9999
+	InGroups              []string // in_groups: replaces the selected in-groups, not the in-group memberships
 }
 
 // Created describes an account the server reports as created by add_user or

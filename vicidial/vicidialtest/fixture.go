@@ -20,27 +20,34 @@ import (
 // Account is one row of VICIdial's vicidial_users table: an agent, a
 // template or an API user.
 type Account struct {
-	User                  string   `json:"user"`
-	Pass                  string   `json:"pass"`
-	FullName              string   `json:"full_name"`
-	Level                 int      `json:"user_level"`
-	Group                 string   `json:"user_group"`
-	PhoneLogin            string   `json:"phone_login,omitempty"`
-	PhonePass             string   `json:"phone_pass,omitempty"`
-	Email                 string   `json:"email,omitempty"`
-	VoicemailID           string   `json:"voicemail_id,omitempty"`
-	HotkeysActive         string   `json:"hotkeys_active,omitempty"`
-	CustomOne             string   `json:"custom_one,omitempty"`
-	CustomTwo             string   `json:"custom_two,omitempty"`
-	CustomThree           string   `json:"custom_three,omitempty"`
-	CustomFour            string   `json:"custom_four,omitempty"`
-	CustomFive            string   `json:"custom_five,omitempty"`
-	Active                string   `json:"active,omitempty"`
-	WrapupSecondsOverride string   `json:"wrapup_seconds_override,omitempty"`
-	AgentChooseIngroups   string   `json:"agent_choose_ingroups,omitempty"`
-	AgentChooseBlended    string   `json:"agent_choose_blended,omitempty"`
-	CloserDefaultBlended  string   `json:"closer_default_blended,omitempty"`
-	CloserCampaigns       []string `json:"closer_campaigns,omitempty"`
+	User                  string `json:"user"`
+	Pass                  string `json:"pass"`
+	FullName              string `json:"full_name"`
+	Level                 int    `json:"user_level"`
+	Group                 string `json:"user_group"`
+	PhoneLogin            string `json:"phone_login,omitempty"`
+	PhonePass             string `json:"phone_pass,omitempty"`
+	Email                 string `json:"email,omitempty"`
+	VoicemailID           string `json:"voicemail_id,omitempty"`
+	HotkeysActive         string `json:"hotkeys_active,omitempty"`
+	CustomOne             string `json:"custom_one,omitempty"`
+	CustomTwo             string `json:"custom_two,omitempty"`
+	CustomThree           string `json:"custom_three,omitempty"`
+	CustomFour            string `json:"custom_four,omitempty"`
+	CustomFive            string `json:"custom_five,omitempty"`
+	Active                string `json:"active,omitempty"`
+	WrapupSecondsOverride string `json:"wrapup_seconds_override,omitempty"`
+	AgentChooseIngroups   string `json:"agent_choose_ingroups,omitempty"`
+	AgentChooseBlended    string `json:"agent_choose_blended,omitempty"`
+	CloserDefaultBlended  string `json:"closer_default_blended,omitempty"`
+	// CloserCampaigns are the account's selected in-groups (the
+	// closer_campaigns column; see CloserCampaignsColumn).
+	CloserCampaigns []string `json:"closer_campaigns,omitempty"`
+	// InGroupMemberships are the in-groups the account has a row for in
+	// vicidial_inbound_group_agents (with its rank and grade there). copy_user
+	// copies them from the template; update_user's in_groups leaves them
+	// alone, so they can disagree with CloserCampaigns.
+	InGroupMemberships []string `json:"ingroup_memberships,omitempty"`
 
 	// Rights that matter for an API user.
 	ModifyUsers         bool     `json:"modify_users,omitempty"`
@@ -53,8 +60,18 @@ type Account struct {
 // clone returns a deep copy.
 func (a Account) clone() Account {
 	a.CloserCampaigns = slices.Clone(a.CloserCampaigns)
+	a.InGroupMemberships = slices.Clone(a.InGroupMemberships)
 	a.APIAllowedFunctions = slices.Clone(a.APIAllowedFunctions)
 	return a
+}
+
+// CloserCampaignsColumn returns the selected in-groups as VICIdial stores
+// them in closer_campaigns: " SALESLINE SUPPORT -".
+func (a Account) CloserCampaignsColumn() string {
+	if len(a.CloserCampaigns) == 0 {
+		return ""
+	}
+	return " " + strings.Join(a.CloserCampaigns, " ") + " -"
 }
 
 // allows reports whether the account may call function through the API.
@@ -67,17 +84,22 @@ func (a Account) allows(function string) bool {
 
 // Fixture is the starting state of a simulator.
 type Fixture struct {
-	Accounts       []Account `json:"accounts"`
-	UserGroups     []string  `json:"user_groups"`
-	InGroups       []string  `json:"in_groups"`
-	Phones         []string  `json:"phones"`
-	AutogenCounter int       `json:"autogen_counter"`
+	Accounts   []Account `json:"accounts"`
+	UserGroups []string  `json:"user_groups"`
+	InGroups   []string  `json:"in_groups"`
+	Phones     []string  `json:"phones"` // phone logins
+	// PhoneAliases are the alias IDs of phone aliases (phones_alias); a
+	// phone_login may name one. Optional, for fixtures written before it.
+	PhoneAliases   []string `json:"phone_aliases,omitempty"`
+	AutogenCounter int      `json:"autogen_counter"`
 }
 
 // DefaultFixture returns the cast of VICIdial's API documentation: API
 // users 6666 (level 9, all rights), apiuser8 (level 8), noperm (no right to
 // modify users) and apilimited (only version and user_details); five user
-// groups, three in-groups, and four templates.
+// groups, three in-groups, four templates (5555 and tmplsales with in-group
+// memberships matching their selected in-groups), phones tmplphone,
+// phone100, phone101 and 1001 to 1005, and the phone alias ALIAS1.
 func DefaultFixture() Fixture {
 	api := func(user, pass string, level int) Account {
 		return Account{User: user, Pass: pass, FullName: "API User " + user, Level: level, Group: "ADMIN", Active: "Y",
@@ -92,7 +114,7 @@ func DefaultFixture() Fixture {
 	template := func(user, name string, level int, group string, ingroups ...string) Account {
 		return Account{User: user, Pass: "tmpl-" + user, FullName: name, Level: level, Group: group, Active: "Y",
 			HotkeysActive: "0", AgentChooseIngroups: "1", AgentChooseBlended: "1", CloserDefaultBlended: "0",
-			WrapupSecondsOverride: "-1", CloserCampaigns: ingroups}
+			WrapupSecondsOverride: "-1", CloserCampaigns: ingroups, InGroupMemberships: slices.Clone(ingroups)}
 	}
 	t5555 := template("5555", "Template Agent", 1, "AGENTS", "SALESLINE", "SUPPORT")
 	t5555.HotkeysActive = "1"
@@ -106,7 +128,8 @@ func DefaultFixture() Fixture {
 			template("tmpladmin", "Admin Template", 9, "ADMIN")},
 		UserGroups:     []string{"ADMIN", "AGENTS", "SUPPORT", "SALES", "SUPERVISORS"},
 		InGroups:       []string{"SALESLINE", "SUPPORT", "BILLING"},
-		Phones:         []string{"tmplphone", "phone100", "phone101"},
+		Phones:         []string{"tmplphone", "phone100", "phone101", "1001", "1002", "1003", "1004", "1005"},
+		PhoneAliases:   []string{"ALIAS1"},
 		AutogenCounter: 1000,
 	}
 }
