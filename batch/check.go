@@ -47,8 +47,10 @@ type CheckConfig struct {
 	// Update predicts a run with --update: known persons' rows are UPDATED
 	// (naming the fields) or UNCHANGED.
 	Update bool
-	Logger zerolog.Logger
-	Now    func() time.Time
+	// DeactivateMissing predicts a run with --deactivate-missing.
+	DeactivateMissing bool
+	Logger            zerolog.Logger
+	Now               func() time.Time
 }
 
 // probe passwords and names are placeholders: a probe's login exists, so the
@@ -123,6 +125,10 @@ func Check(ctx context.Context, in *Reader, sink Sink, cfg CheckConfig) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(cfg.Workers)
 	logins, keys := NewLoginIndex(), NewLoginIndex()
+	var present *LoginIndex
+	if cfg.DeactivateMissing {
+		present = NewLoginIndex()
+	}
 	var readErr error
 	for {
 		row, err := in.Next()
@@ -132,6 +138,11 @@ func Check(ctx context.Context, in *Reader, sink Sink, cfg CheckConfig) error {
 		if err != nil {
 			readErr = fmt.Errorf("read input: %w", err)
 			break
+		}
+		if present != nil {
+			if k, ok := cfg.Keys.Raw(row); ok {
+				present.Claim(k, row.Line)
+			}
 		}
 		slot := w.reserve(row)
 		out, plan, send := c.triage(ctx, row, logins, keys)
@@ -156,6 +167,9 @@ func Check(ctx context.Context, in *Reader, sink Sink, cfg CheckConfig) error {
 			slot <- c.record(row, plan, out)
 			return nil
 		})
+	}
+	if present != nil && readErr == nil {
+		c.leavers(ctx, in.Columns(), present, w)
 	}
 	jobErr := g.Wait()
 	writeErr := w.close()
@@ -203,6 +217,8 @@ func (c *checker) triage(ctx context.Context, row Row, logins, keys *LoginIndex)
 	case err != nil:
 		c.stop(fmt.Errorf("ledger: %w", err))
 		return c.notChecked(ctx), plan, false
+	case plan.Active == "N" && (!known || p.State != PersonCreated):
+		return c.predicted(StatusWouldSucceed, CodeInactive, "the row says active=N: no account would be created", plan.Warnings, now), plan, false
 	case !known:
 	case p.State == PersonCreated && KeyByLogin(key) && !sameName(p.FullName, plan.FullName()):
 		// Another person under a login the ledger knows: the server decides.
@@ -218,32 +234,66 @@ func (c *checker) triage(ctx context.Context, row Row, logins, keys *LoginIndex)
 // existing predicts the row of a person whose account the ledger knows, as
 // run.existing decides it.
 func (c *checker) existing(p Person, plan Plan, key string, now time.Time) Outcome {
-	var out Outcome
-	switch {
-	case OwnValuesPending(p) && plan.Action == ActionCopy && plan.Update != nil:
-		out = c.predicted(StatusWouldSucceed, CodeUpdated, fmt.Sprintf("account %s was copied from its template by an earlier run: its own values would be applied by update_user", p.Login),
+	if OwnValuesPending(p) && plan.Action == ActionCopy && plan.Update != nil {
+		out := c.predicted(StatusWouldSucceed, CodeUpdated, fmt.Sprintf("account %s was copied from its template by an earlier run: its own values would be applied by update_user", p.Login),
 			append(append([]string(nil), plan.Warnings...), phoneWarning(updateFields(*plan.Update))...), now)
-	case !c.cfg.Update:
-		out = alreadyCreated(p, plan, key, now)
-		out.Status = StatusWouldSucceed
-	default:
-		_, sent, warnings := hrUpdate(p.Login, Changes(p, comparable(p, plan, key)))
-		warnings = append(append([]string(nil), plan.Warnings...), warnings...)
-		if len(sent) == 0 {
-			out = c.predicted(StatusWouldSucceed, CodeUnchanged, fmt.Sprintf("account %s is as HR's row says: nothing to update", p.Login), warnings, now)
-			break
-		}
-		changed := map[string]string{}
-		var what []string
-		for _, ch := range sent {
-			changed[ch.Field] = ch.New
-			what = append(what, ch.String())
-		}
-		out = c.predicted(StatusWouldSucceed, CodeUpdated, fmt.Sprintf("account %s would be updated: %s", p.Login, strings.Join(what, ", ")),
-			append(warnings, phoneWarning(changed)...), now)
+		out.Login = p.Login
+		return out
 	}
+	var changes []Change
+	if c.cfg.Update {
+		changes = Changes(p, comparable(p, plan, key))
+	}
+	if ch, ok := activeChange(p, plan.Active); ok && c.cfg.DeactivateMissing {
+		changes = append(changes, ch)
+	}
+	_, sent, warnings := hrUpdate(p.Login, changes)
+	if Adopted(p) || len(sent) == 0 {
+		out := alreadyCreated(p, plan, key, now)
+		out.Status = StatusWouldSucceed
+		if c.cfg.Update && out.Code == CodeAlreadyCreated {
+			out.Code = CodeUnchanged
+			out.Reason = fmt.Sprintf("account %s is as HR's row says: nothing to update (%s)", p.Login, CodeUnchanged)
+		}
+		out.Warnings = append(out.Warnings, warnings...)
+		return out
+	}
+	warnings = append(append([]string(nil), plan.Warnings...), warnings...)
+	changed := map[string]string{}
+	var what []string
+	for _, ch := range sent {
+		changed[ch.Field] = ch.New
+		what = append(what, ch.String())
+	}
+	code, sentence := CodeUpdated, fmt.Sprintf("account %s would be updated: %s", p.Login, strings.Join(what, ", "))
+	if len(sent) == 1 && sent[0].Field == "active" {
+		code, sentence = CodeReactivated, fmt.Sprintf("account %s would be reactivated (active=Y)", p.Login)
+		if sent[0].New == "N" {
+			code, sentence = CodeDeactivated, fmt.Sprintf("account %s would be deactivated (active=N): the row says active=N", p.Login)
+		}
+	}
+	out := c.predicted(StatusWouldSucceed, code, sentence, append(warnings, phoneWarning(changed)...), now)
 	out.Login = p.Login
 	return out
+}
+
+// leavers predicts the deactivation of the accounts vicionboard created
+// from this input for persons absent from it, as rows after the input's.
+func (c *checker) leavers(ctx context.Context, columns []string, present *LoginIndex, w *orderedWriter) {
+	err := c.cfg.Ledger.Persons(context.WithoutCancel(ctx), c.cfg.Server, c.cfg.Input, func(p Person) error {
+		if present.Seen(p.Key) || Adopted(p) || p.Applied["active"] == "N" {
+			return nil
+		}
+		row := Row{Cells: c.cfg.Keys.leaverCells(columns, p), Fields: Fields{Login: p.Login, FullName: p.FullName}}
+		out := c.predicted(StatusWouldSucceed, CodeDeactivated,
+			fmt.Sprintf("account %s would be deactivated (active=N): the person is not in this export", p.Login), nil, c.cfg.Now())
+		out.Login, out.Key = p.Login, p.Key
+		w.reserve(row) <- c.record(row, Plan{}, out)
+		return nil
+	})
+	if err != nil {
+		c.stop(fmt.Errorf("ledger: %w", err))
+	}
 }
 
 // phoneWarning is the warning of an update_user that sets a phone_login:

@@ -32,6 +32,9 @@ type Ledger interface {
 	// Known returns how many persons the ledger holds a created account for
 	// on server whose account was created from input.
 	Known(ctx context.Context, server, input string) (int, error)
+	// Persons calls fn with every person on server whose account was
+	// created from input, until fn returns an error (which it returns).
+	Persons(ctx context.Context, server, input string, fn func(Person) error) error
 	// Person returns what the ledger knows of the person key on server.
 	Person(ctx context.Context, server, key string) (p Person, ok bool, err error)
 	// Claim records, durably (it returns only after the commit), that run
@@ -212,6 +215,7 @@ func (noLedger) Known(context.Context, string, string) (int, error) { return 0, 
 func (noLedger) Person(context.Context, string, string) (Person, bool, error) {
 	return Person{}, false, nil
 }
+func (noLedger) Persons(context.Context, string, string, func(Person) error) error { return nil }
 func (noLedger) Claim(_ context.Context, _ RunID, claims []Claim) ([]ClaimResult, error) {
 	res := make([]ClaimResult, len(claims))
 	for i := range res {

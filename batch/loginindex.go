@@ -35,3 +35,9 @@ func (ix *LoginIndex) Claim(login string, line int) (firstLine int, dup bool) {
 
 // Len returns the number of distinct logins seen.
 func (ix *LoginIndex) Len() int { return len(ix.lines) }
+
+// Seen reports whether login was claimed.
+func (ix *LoginIndex) Seen(login string) bool {
+	_, ok := ix.lines[maphash.String(ix.seed, strings.ToLower(login))]
+	return ok
+}

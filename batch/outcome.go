@@ -48,6 +48,9 @@ const (
 	CodeClaimedElsewhere = "IN_FLIGHT_ELSEWHERE" // another live run is sending this person
 	CodeUpdated          = "UPDATED"             // update_user applied HR's changes, or a copy's own values
 	CodeUnchanged        = "UNCHANGED"           // --update: the account is as HR's row says
+	CodeDeactivated      = "DEACTIVATED"         // --deactivate-missing: a leaver's account was set active=N
+	CodeReactivated      = "REACTIVATED"         // --deactivate-missing: a person back in the export was set active=Y
+	CodeInactive         = "INACTIVE"            // the row's active column is N: no account is created
 )
 
 // Outcome is what happened to one row.

@@ -85,6 +85,34 @@ func (k *Keyer) Key(row Row, p Plan) (string, error) {
 	return fmt.Sprintf("%s%s:%d", keyPrefixRow, sum, n), nil
 }
 
+// Raw returns the key of a row from its --key cell, whether or not the row
+// is valid (it tells who is in an export); ok is false without a key
+// column or with an empty cell.
+func (k *Keyer) Raw(row Row) (string, bool) {
+	if k.column < 0 || k.column >= len(row.Cells) {
+		return "", false
+	}
+	v := strings.TrimSpace(row.Cells[k.column])
+	return keyPrefixColumn + v, v != ""
+}
+
+// leaverCells are the result file's cells of a person absent from the
+// export: the key, login and full name in their columns.
+func (k *Keyer) leaverCells(columns []string, p Person) []string {
+	cells := make([]string, len(columns))
+	for i, c := range columns {
+		switch {
+		case i == k.column:
+			cells[i] = strings.TrimPrefix(p.Key, keyPrefixColumn)
+		case strings.EqualFold(strings.TrimSpace(c), "agent_user"):
+			cells[i] = p.Login
+		case strings.EqualFold(strings.TrimSpace(c), "agent_full_name"):
+			cells[i] = p.FullName
+		}
+	}
+	return cells
+}
+
 // Applied returns the values the plan gives the account, by column name,
 // as the ledger remembers them: never a password, and only what the call
 // really applies (copy_user takes everything but the name from the
@@ -133,6 +161,27 @@ func (p Plan) Applied() map[string]string {
 // never the copy again.
 const ownValuesPending = "_own_values_pending"
 
+// adopted marks, in a person's applied values, an account vicionboard did
+// not create but found on the server with the row's full name
+// (ALREADY_EXISTS): it is never updated nor deactivated.
+const adopted = "_adopted"
+
+// Adopted reports whether p's account existed before vicionboard found it.
+func Adopted(p Person) bool { return p.Applied[adopted] != "" }
+
+// activeChange is the change of a known person's active flag that a row
+// asks for (want: "Y", "N" or "" for active), if any.
+func activeChange(p Person, want string) (Change, bool) {
+	cur := p.Applied["active"]
+	if cur == "" {
+		cur = "Y"
+	}
+	if want == "" {
+		want = "Y"
+	}
+	return Change{Field: "active", Old: cur, New: want}, cur != want
+}
+
 // OwnValuesPending reports whether p's account was copied from its
 // template and its own values still have to be applied.
 func OwnValuesPending(p Person) bool { return p.Applied[ownValuesPending] != "" }
@@ -164,8 +213,8 @@ func Changes(p Person, plan Plan) []Change {
 	var out []Change
 	want := plan.Applied()
 	for f := range union(p.Applied, want) {
-		if strings.HasPrefix(f, "_") {
-			continue // bookkeeping (ownValuesPending), not a field
+		if strings.HasPrefix(f, "_") || f == "active" {
+			continue // bookkeeping (ownValuesPending, adopted), or --deactivate-missing's
 		}
 		old, now := p.Applied[f], want[f]
 		if f == "agent_full_name" {

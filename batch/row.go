@@ -31,6 +31,10 @@ type Fields struct {
 	AgentChooseBlended    string `csv:"agent_choose_blended"`
 	CloserDefaultBlended  string `csv:"closer_default_blended"`
 	InGroups              string `csv:"in_groups"`
+	// Active is Y or N for HR systems that export leavers with a status:
+	// N deactivates a known person's account (with --deactivate-missing)
+	// and never creates one.
+	Active string `csv:"active"`
 }
 
 // Prior is the outcome a row already had, when the input is a result file
@@ -103,7 +107,9 @@ type Plan struct {
 	// Update, for a copy row with values of its own (phone, email, custom
 	// fields...), is the update_user that applies them right after the
 	// copy_user; nil when the row leaves everything to the template.
-	Update   *vicidial.UpdateUserRequest
+	Update *vicidial.UpdateUserRequest
+	// Active is the row's active column: "Y", "N", or "" (active).
+	Active   string
 	Warnings []string // values cleaned, fields neither call sets
 }
 

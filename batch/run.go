@@ -89,8 +89,13 @@ type Config struct {
 	// update_user with only the fields that changed (UPDATED); one whose
 	// row does not differ is UNCHANGED. Off, such rows are EXISTS_CHANGED.
 	Update bool
-	Logger zerolog.Logger
-	Now    func() time.Time
+	// DeactivateMissing deactivates (update_user active=N) the accounts
+	// vicionboard created from this input for persons absent from it, and
+	// those whose active column is N; it reactivates a person who is back.
+	// It needs Keys from a column.
+	DeactivateMissing bool
+	Logger            zerolog.Logger
+	Now               func() time.Time
 }
 
 // StopError is returned when a run stopped sending before the end because of
@@ -241,6 +246,10 @@ func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
 
 	logins := NewLoginIndex()
 	keys := NewLoginIndex()
+	var present *LoginIndex // every row's key, valid or not: who is in the export
+	if cfg.DeactivateMissing {
+		present = NewLoginIndex()
+	}
 	var readErr error
 	for {
 		row, err := in.Next()
@@ -251,6 +260,11 @@ func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
 			readErr = fmt.Errorf("read input: %w", err)
 			break
 		}
+		if present != nil {
+			if k, ok := cfg.Keys.Raw(row); ok {
+				present.Claim(k, row.Line)
+			}
+		}
 		slot := w.reserve(row)
 		out, t := r.triage(ctx, row, logins, keys)
 		if t == nil {
@@ -259,6 +273,9 @@ func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
 		}
 		t.slot = slot
 		toClaim <- t
+	}
+	if present != nil && readErr == nil {
+		r.leavers(ctx, in.Columns(), present, w, toClaim)
 	}
 	close(toClaim)
 	<-dispatched
@@ -498,9 +515,19 @@ func (r *run) updateStep(ctx context.Context, t *task) Outcome {
 			}
 		}
 		t.applied = applied
-		return Outcome{Status: StatusSuccess, Login: login, Code: CodeUpdated, At: r.now(),
+		code, reason := CodeUpdated, fmt.Sprintf("account %s updated: %s", login, strings.Join(what, ", "))
+		if len(t.changes) == 1 && t.changes[0].Field == "active" {
+			code, reason = CodeReactivated, fmt.Sprintf("account %s reactivated (active=Y): the person is back in the export", login)
+			if t.changes[0].New == "N" {
+				code, reason = CodeDeactivated, fmt.Sprintf("account %s deactivated (active=N): the row says active=N", login)
+			}
+			if t.row.Line == 0 {
+				reason = fmt.Sprintf("account %s deactivated (active=N): the person is not in this export", login)
+			}
+		}
+		return Outcome{Status: StatusSuccess, Login: login, Code: code, At: r.now(),
 			Warnings: append(append([]string(nil), t.plan.Warnings...), t.warnings...),
-			Reason:   fmt.Sprintf("account %s updated: %s (%s)", login, strings.Join(what, ", "), CodeUpdated)}
+			Reason:   reason + " (" + code + ")"}
 	case err == nil && t.step == stepOwnValues:
 		return Outcome{Status: StatusSuccess, Login: login, Code: CodeUpdated, At: r.now(), Warnings: t.plan.Warnings,
 			Reason: fmt.Sprintf("account %s was copied from template %s by an earlier run; its own values are applied now (%s)",
@@ -520,7 +547,7 @@ func (r *run) updateStep(ctx context.Context, t *task) Outcome {
 	out := Outcome{Status: StatusError, Login: login, Code: code, At: r.now(),
 		Warnings: append([]string(nil), t.plan.Warnings...)}
 	if t.step == stepHRUpdate {
-		out.Reason = fmt.Sprintf("account %s exists, but HR's changes were not applied: %s (%s)", login, why, code)
+		out.Reason = fmt.Sprintf("account %s exists, but these changes were not applied: %s (%s)", login, why, code)
 	} else {
 		out.Reason = fmt.Sprintf("account %s exists, copied from template %s, but its own values were not applied: %s; the next run sends only the update_user (%s)",
 			login, t.plan.Copy.SourceUser, why, code)
@@ -574,10 +601,23 @@ func (r *run) record(t *task, out Outcome, effect Effect) {
 	} else if rec.Login == "" {
 		rec.Login = row.Fields.Login
 	}
+	if t.step != stepCreate {
+		rec.Function = "update_user"
+		if rec.Login == "" {
+			rec.Login = t.person.Login
+		}
+	}
 	if effect == EffectCreated {
 		rec.FullName, rec.Applied = plan.FullName(), plan.Applied()
 		if t.applied != nil {
 			rec.Applied = t.applied
+		}
+		if t.step != stepCreate && (plan.Action == 0 || KeyByLogin(t.key)) {
+			rec.FullName = t.person.FullName
+		}
+		if out.Code == CodeAlreadyExists && t.step == stepCreate {
+			rec.Applied = maps.Clone(rec.Applied)
+			rec.Applied[adopted] = "1"
 		}
 	}
 	if err := r.cfg.Ledger.Record(context.WithoutCancel(r.runCtx), r.cfg.RunID, rec); err != nil {
@@ -683,6 +723,9 @@ func (r *run) triage(ctx context.Context, row Row, logins, keys *LoginIndex) (Ou
 		return r.finish(t, r.notAttempted(ctx), EffectNone), nil
 	}
 	switch {
+	case t.plan.Active == "N" && (!known || p.State != PersonCreated):
+		return r.finish(t, Outcome{Status: StatusSuccess, Code: CodeInactive, Warnings: t.plan.Warnings, At: r.now(),
+			Reason: "the row says active=N: no account is created for a person who has left (" + CodeInactive + ")"}, EffectNone), nil
 	case !known:
 	case p.State == PersonCreated && KeyByLogin(key) && !sameName(p.FullName, plan.FullName()):
 		// Another person had this login in an earlier run: the server
@@ -709,28 +752,78 @@ func (r *run) triage(ctx context.Context, row Row, logins, keys *LoginIndex) (Ou
 
 // existing decides the row of a person whose account the ledger knows: its
 // own values still to apply (a copy whose update_user failed), HR's
-// changes to apply (--update), or nothing to send.
+// changes to apply (--update), its active flag to change
+// (--deactivate-missing), or nothing to send. An account vicionboard did
+// not create (adopted) is never changed.
 func (r *run) existing(t *task, p Person) (Outcome, *task) {
 	t.person = p
-	switch {
-	case OwnValuesPending(p) && t.plan.Action == ActionCopy && t.plan.Update != nil:
+	if OwnValuesPending(p) && t.plan.Action == ActionCopy && t.plan.Update != nil {
 		u := *t.plan.Update
 		u.Login = p.Login
 		t.step, t.update = stepOwnValues, &u
 		return Outcome{}, t
-	case !r.cfg.Update:
-		return r.finish(t, alreadyCreated(p, t.plan, t.key, r.now()), EffectNone), nil
 	}
-	changes := Changes(p, comparable(p, t.plan, t.key))
+	var changes []Change
+	if r.cfg.Update {
+		changes = Changes(p, comparable(p, t.plan, t.key))
+	}
+	if ch, ok := activeChange(p, t.plan.Active); ok && r.cfg.DeactivateMissing {
+		changes = append(changes, ch)
+	}
+	if Adopted(p) || len(changes) == 0 {
+		out := alreadyCreated(p, t.plan, t.key, r.now())
+		if r.cfg.Update && out.Code == CodeAlreadyCreated {
+			out.Code = CodeUnchanged
+			out.Reason = fmt.Sprintf("account %s is as HR's row says: nothing to update (%s)", p.Login, CodeUnchanged)
+		}
+		if Adopted(p) && len(changes) > 0 {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("account %s existed before vicionboard found it: it is never changed", p.Login))
+		}
+		return r.finish(t, out, EffectNone), nil
+	}
 	u, sent, warnings := hrUpdate(p.Login, changes)
 	if len(sent) == 0 {
-		out := Outcome{Status: StatusSuccess, Login: p.Login, Code: CodeUnchanged, At: r.now(),
-			Warnings: append(append([]string(nil), t.plan.Warnings...), warnings...),
-			Reason:   fmt.Sprintf("account %s is as HR's row says: nothing to update (%s)", p.Login, CodeUnchanged)}
+		out := alreadyCreated(p, t.plan, t.key, r.now())
+		out.Warnings = append(out.Warnings, warnings...)
 		return r.finish(t, out, EffectNone), nil
+	}
+	if !r.cfg.Update {
+		// Only the active flag is applied: the row's other differences
+		// are named, not applied.
+		for _, c := range Changes(p, comparable(p, t.plan, t.key)) {
+			warnings = append(warnings, c.String()+" not applied")
+		}
 	}
 	t.step, t.update, t.changes, t.warnings = stepHRUpdate, &u, sent, warnings
 	return Outcome{}, t
+}
+
+// leavers deactivates the accounts vicionboard created from this input for
+// persons absent from it (present holds the keys of every row): one task
+// each, written after the input's rows with no line.
+func (r *run) leavers(ctx context.Context, columns []string, present *LoginIndex, w *orderedWriter, toClaim chan<- *task) {
+	var gone []Person
+	err := r.cfg.Ledger.Persons(context.WithoutCancel(ctx), r.cfg.Server, r.cfg.Input, func(p Person) error {
+		if !present.Seen(p.Key) && !Adopted(p) && p.Applied["active"] != "N" {
+			gone = append(gone, p)
+		}
+		return nil
+	})
+	if err != nil {
+		r.stop(fmt.Errorf("ledger: %w", err))
+		return
+	}
+	for _, p := range gone {
+		row := Row{Line: 0, Cells: r.cfg.Keys.leaverCells(columns, p), Fields: Fields{Login: p.Login, FullName: p.FullName}}
+		t := &task{row: row, key: p.Key, person: p, step: stepHRUpdate, slot: w.reserve(row),
+			update:  &vicidial.UpdateUserRequest{Login: p.Login, Active: "N"},
+			changes: []Change{{Field: "active", Old: "Y", New: "N"}}}
+		if r.stopped.Load() || ctx.Err() != nil {
+			t.slot <- r.finish(t, r.notAttempted(ctx), EffectNone)
+			continue
+		}
+		toClaim <- t
+	}
 }
 
 // comparable is plan as Changes compares it with the person's record: keyed

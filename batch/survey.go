@@ -19,6 +19,10 @@ type Survey struct {
 	New     int // rows whose person the ledger does not know: the run would create them
 	Known   int // rows whose person the ledger knows as created
 	Changed int // of Known, rows whose values differ from the values last applied
+	// Deactivate counts the accounts the run would deactivate
+	// (--deactivate-missing): persons absent from the input, and rows
+	// whose active column is N.
+	Deactivate int
 	// Examples of changed rows ("line 7: agent_user_group: SUPPORT -> SALES"),
 	// at most a few, for the safeguard's message.
 	ChangedExamples []string
@@ -31,8 +35,12 @@ const maxExamples = 3
 type SurveyConfig struct {
 	Ledger Ledger // nil: every valid row counts as new
 	Server string
+	Input  string
 	Keys   *Keyer
 	Strict bool
+	// DeactivateMissing counts the deactivations a run with
+	// --deactivate-missing would make.
+	DeactivateMissing bool
 }
 
 // Surveying reads every row of in and classifies it as a run would, with
@@ -42,18 +50,27 @@ type SurveyConfig struct {
 func Surveying(ctx context.Context, in *Reader, cfg SurveyConfig) (Survey, error) {
 	var s Survey
 	logins := NewLoginIndex()
+	var present *LoginIndex
+	if cfg.DeactivateMissing && cfg.Ledger != nil {
+		present = NewLoginIndex()
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return s, err
 		}
 		row, err := in.Next()
 		if errors.Is(err, io.EOF) {
-			return s, nil
+			break
 		}
 		if err != nil {
 			return s, fmt.Errorf("read input: %w", err)
 		}
 		s.Rows++
+		if present != nil {
+			if k, ok := cfg.Keys.Raw(row); ok {
+				present.Claim(k, row.Line)
+			}
+		}
 		if row.Prior != nil && Status(row.Prior.Status).Done() {
 			// Carried over from an earlier result file: counted as known.
 			s.Known++
@@ -86,14 +103,27 @@ func Surveying(ctx context.Context, in *Reader, cfg SurveyConfig) (Survey, error
 			s.New++ // another person under a login the ledger knows: the server decides
 		default:
 			s.Known++
-			if ch := Changes(p, plan); len(ch) > 0 {
+			if ch := Changes(p, comparable(p, plan, key)); len(ch) > 0 {
 				s.Changed++
 				if len(s.ChangedExamples) < maxExamples {
 					s.ChangedExamples = append(s.ChangedExamples, fmt.Sprintf("line %d: %s", row.Line, joinChanges(ch)))
 				}
 			}
+			if ch, ok := activeChange(p, plan.Active); ok && present != nil && ch.New == "N" && !Adopted(p) {
+				s.Deactivate++
+			}
 		}
 	}
+	if present == nil {
+		return s, nil
+	}
+	err := cfg.Ledger.Persons(ctx, cfg.Server, cfg.Input, func(p Person) error {
+		if !present.Seen(p.Key) && !Adopted(p) && p.Applied["active"] != "N" {
+			s.Deactivate++
+		}
+		return nil
+	})
+	return s, err
 }
 
 func joinChanges(ch []Change) string {
@@ -122,6 +152,13 @@ type Safeguards struct {
 	// input, at most this share of them may differ from the values applied
 	// (a shifted column or the wrong export). Default 20.
 	MaxChangedPercent int
+	// MaxDeactivate: the run may deactivate at most this many accounts; 0
+	// for no limit. Default 10.
+	MaxDeactivate int
+	// MaxDeactivatePercent: nor more than this share of the accounts the
+	// ledger knows for the input (a single leaver never trips it).
+	// Default 10.
+	MaxDeactivatePercent int
 }
 
 // Defaults of the safeguards, and the sizes from which the shares apply.
@@ -130,6 +167,8 @@ const (
 	DefaultMaxNew            = 50
 	DefaultMaxNewPercent     = 20
 	DefaultMaxChangedPercent = 20
+	DefaultMaxDeactivate     = 10
+	DefaultMaxDeactivatePct  = 10
 	MinKnownForNew           = 50
 	MinKnownForChanged       = 10
 )
@@ -137,7 +176,8 @@ const (
 // DefaultSafeguards returns the documented defaults.
 func DefaultSafeguards() Safeguards {
 	return Safeguards{MinRowsPercent: DefaultMinRowsPercent, MaxNew: DefaultMaxNew,
-		MaxNewPercent: DefaultMaxNewPercent, MaxChangedPercent: DefaultMaxChangedPercent}
+		MaxNewPercent: DefaultMaxNewPercent, MaxChangedPercent: DefaultMaxChangedPercent,
+		MaxDeactivate: DefaultMaxDeactivate, MaxDeactivatePercent: DefaultMaxDeactivatePct}
 }
 
 // SafeguardError says which safeguards a plan trips, with the figures.
@@ -177,6 +217,12 @@ func (g Safeguards) Check(s Survey, last *RunSummary, known int) *SafeguardError
 			msg += " e.g. " + strings.Join(s.ChangedExamples, "; ")
 		}
 		tripped = append(tripped, msg)
+	}
+	if d := s.Deactivate; g.MaxDeactivate > 0 && d > g.MaxDeactivate {
+		tripped = append(tripped, fmt.Sprintf("the run would deactivate %d accounts, more than --max-deactivate %d", d, g.MaxDeactivate))
+	} else if d > 1 && g.MaxDeactivatePercent > 0 && d*100 > known*g.MaxDeactivatePercent {
+		tripped = append(tripped, fmt.Sprintf("the run would deactivate %d of the %d accounts the ledger knows for this input, more than %d%% (--max-deactivate-percent)",
+			d, known, g.MaxDeactivatePercent))
 	}
 	if len(tripped) == 0 {
 		return nil

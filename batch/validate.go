@@ -293,6 +293,7 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 	} else {
 		plan = Plan{Action: ActionAdd, Add: p.addRequest(f, name)}
 	}
+	plan.Active = p.active(f.Active)
 	plan.Warnings = p.warnings
 	if len(p.list) > 0 {
 		return plan, &ValidationError{Problems: p.list}
@@ -338,6 +339,20 @@ func (p *problems) ownValues(f Fields) *vicidial.UpdateUserRequest {
 		return nil
 	}
 	return u
+}
+
+// active validates the active column: Y or N (also yes/no, any case).
+func (p *problems) active(v string) string {
+	switch strings.ToUpper(v) {
+	case "":
+		return ""
+	case "Y", "YES":
+		return "Y"
+	case "N", "NO":
+		return "N"
+	}
+	p.add("active", "%s must be Y or N", quote(v))
+	return ""
 }
 
 // maxUpdatePhonePass is update_user's limit of a phone password.

@@ -24,7 +24,7 @@ var rowCodes = []string{
 	batch.CodeTransport, batch.CodeNotCreated, batch.CodeCarriedOver, batch.CodeCreated,
 	batch.CodeAlreadyExists, batch.CodeVerifiedAfterErr, batch.CodeInterrupted, batch.CodeValid,
 	batch.CodeAlreadyCreated, batch.CodeExistsChanged, batch.CodeDuplicateKey, batch.CodeClaimedElsewhere,
-	batch.CodeUpdated, batch.CodeUnchanged, string(vicidial.ReasonInvalidField), string(vicidial.ReasonUpdateNotPermitted),
+	batch.CodeUpdated, batch.CodeUnchanged, batch.CodeDeactivated, batch.CodeReactivated, batch.CodeInactive, string(vicidial.ReasonInvalidField), string(vicidial.ReasonUpdateNotPermitted),
 	string(vicidial.ReasonUserExists), string(vicidial.ReasonGroupNotFound), string(vicidial.ReasonTemplateNotFound),
 	string(vicidial.ReasonLevelNotPermitted), string(vicidial.ReasonNoPermission), string(vicidial.ReasonFunctionNotAllowed),
 	string(vicidial.ReasonMissingFields), string(vicidial.ReasonLoginIncorrect), string(vicidial.ReasonLockedOut),

@@ -94,13 +94,13 @@ func (w *Writer) Write(row batch.Row, out batch.Outcome) error {
 	rec := w.buf[:0]
 	rec = append(rec, row.Cells...)
 	if p := out.Carried; p != nil {
-		rec = append(rec, p.Status, p.Login, p.Reason, p.Warnings, strconv.Itoa(row.Line), p.At)
+		rec = append(rec, p.Status, p.Login, p.Reason, p.Warnings, resultRow(row), p.At)
 	} else {
 		at := ""
 		if !out.At.IsZero() {
 			at = out.At.UTC().Format(time.RFC3339)
 		}
-		rec = append(rec, string(out.Status), out.Login, out.Reason, out.WarningText(), strconv.Itoa(row.Line), at)
+		rec = append(rec, string(out.Status), out.Login, out.Reason, out.WarningText(), resultRow(row), at)
 	}
 	w.buf = rec
 	return w.writeRecord(rec)
@@ -134,3 +134,13 @@ func Defuse(s string) string {
 // formulaStarts are the first characters that make a spreadsheet evaluate a
 // cell.
 const formulaStarts = "=+-@\t\r"
+
+// resultRow is the result_row cell: the row's line in the input, or empty
+// for a row that is not in the input (a leaver deactivated by
+// --deactivate-missing).
+func resultRow(row batch.Row) string {
+	if row.Line == 0 {
+		return ""
+	}
+	return strconv.Itoa(row.Line)
+}

@@ -324,3 +324,24 @@ func recordTx(ctx context.Context, tx *txn, run batch.RunID, dry bool, rec batch
 	}
 	return err
 }
+
+// Persons calls fn with every person on server whose account was created
+// from input (state created), in key order, until fn returns an error.
+func (d *DB) Persons(ctx context.Context, server, input string, fn func(batch.Person) error) error {
+	rows, err := d.db.QueryContext(ctx, `SELECT `+personColumns+` FROM persons
+		WHERE server = ? AND input = ? AND state = 'created' ORDER BY person_key`, server, input)
+	if err != nil {
+		return d.wrap("persons", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return d.wrap("persons", err)
+		}
+		if err := fn(p); err != nil {
+			return err
+		}
+	}
+	return d.wrap("persons", rows.Err())
+}

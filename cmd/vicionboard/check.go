@@ -52,6 +52,9 @@ func defaultCheckOut(input string) string {
 func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	ctx := cmd.Context()
 	started := time.Now()
+	if err := o.lifecycleFlags(); err != nil {
+		return err
+	}
 	f, err := resolveFiles(input, o.out, defaultCheckOut)
 	if err != nil {
 		return err
@@ -65,7 +68,8 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	if err != nil {
 		return err
 	}
-	cfg := batch.CheckConfig{Workers: o.server.workers, Strict: o.strict, Logger: log, Input: f.inputAbs, Update: o.update}
+	cfg := batch.CheckConfig{Workers: o.server.workers, Strict: o.strict, Logger: log, Input: f.inputAbs, Update: o.update,
+		DeactivateMissing: o.deactivate}
 	title := "vicionboard check (offline: local rules only)"
 	if o.server.configured() {
 		cfg.Server, err = vicidial.Endpoint(o.server.url)

@@ -35,6 +35,8 @@ func (o *ledgerOptions) register(cmd *cobra.Command) {
 	f.IntVar(&o.safeguards.MaxNew, "max-new", d.MaxNew, "safeguard: create at most this many accounts (0 = no limit)")
 	f.IntVar(&o.safeguards.MaxNewPercent, "max-new-percent", d.MaxNewPercent, fmt.Sprintf("safeguard: create at most this share of the accounts the ledger knows for the input, once it knows %d (0 = off)", batch.MinKnownForNew))
 	f.IntVar(&o.safeguards.MinRowsPercent, "min-rows-percent", d.MinRowsPercent, "safeguard: the input needs at least this share of the last run's rows (0 = off)")
+	f.IntVar(&o.safeguards.MaxDeactivate, "max-deactivate", d.MaxDeactivate, "safeguard: deactivate at most this many accounts (0 = no limit)")
+	f.IntVar(&o.safeguards.MaxDeactivatePercent, "max-deactivate-percent", d.MaxDeactivatePercent, "safeguard: deactivate at most this share of the accounts the ledger knows for the input; one leaver never trips it (0 = off)")
 	f.IntVar(&o.safeguards.MaxChangedPercent, "max-changed-percent", d.MaxChangedPercent, fmt.Sprintf("safeguard: at most this share of the known persons' rows may differ from the values applied, once %d are known (0 = off)", batch.MinKnownForChanged))
 }
 

@@ -229,3 +229,120 @@ func TestUpdateAppliesHRChanges(t *testing.T) {
 		t.Errorf("night 3 sent %d update_user, want none", n)
 	}
 }
+
+// TestLeaversAreDeactivated: nights on one ledger with --update
+// --deactivate-missing: a leaver is deactivated (a row after the input's,
+// with no line) and reactivated when back; a group change reaches the
+// server; a field an admin changed by hand survives; an account vicionboard
+// did not create is never touched; a night that would deactivate half the
+// staff stops with exit 4 before any request. The dry run predicts each
+// night's rows as the run then does them.
+func TestLeaversAreDeactivated(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	srv := vicidialtest.NewTestServer(t, vicidialtest.Options{})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "staff.csv")
+	out := filepath.Join(dir, "staff.results.csv")
+	var staff []person
+	for i := 1; i <= 12; i++ {
+		staff = append(staff, person{fmt.Sprintf("E%02d", i), fmt.Sprintf("staff%02d", i), fmt.Sprintf("Pass-%02d-s", i),
+			fmt.Sprintf("Staff Member%02d", i), "1", "AGENTS"})
+	}
+	// An account that existed before vicionboard: found, never changed.
+	staff = append(staff, person{"E13", "5555", "Pass-13-s", "Template Agent", "1", "AGENTS"})
+	env := []string{"VICIDIAL_URL=" + srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234"}
+	args := []string{"run", in, "--ledger", filepath.Join(dir, "ledger.db"), "--key", "employee_id", "--rate", "0",
+		"--update", "--deactivate-missing", "--log-format", "json"}
+	night := func(people []person) (map[string]string, result) {
+		t.Helper()
+		export(t, in, people)
+		plan := filepath.Join(dir, "plan.csv")
+		if got := binRun(t, env, append(args, "--dry-run", "--out", plan)...); got.code != exitOK && got.code != exitSafeguard {
+			t.Fatalf("dry run: exit %d\n%s", got.code, got.stderr)
+		}
+		predicted := byStatusCode(t, plan)
+		got := binRun(t, env, args...)
+		if got.code == exitSafeguard {
+			return nil, got
+		}
+		st := byStatusCode(t, out)
+		for id, s := range st {
+			if want := strings.Replace(s, "SUCCESS", "WOULD_SUCCEED", 1); predicted[id] != want {
+				t.Errorf("%s: the dry run predicted %q, the run did %q", id, predicted[id], s)
+			}
+		}
+		return st, got
+	}
+	if st, got := night(staff); got.code != exitOK || st["E13"] != "SUCCESS ALREADY_EXISTS" {
+		t.Fatalf("night 1: exit %d, E13 %s\n%s", got.code, st["E13"], got.stderr)
+	}
+	client, err := vicidial.New(vicidial.Config{URL: srv.URL, User: "6666", Pass: "1234", Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := client.UpdateUser(context.Background(), vicidial.UpdateUserRequest{Login: "staff02", CustomTwo: "set by hand"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Night 2: E03 and E13 have left; E04 moved to SALES.
+	var night2 []person
+	for _, p := range staff {
+		switch p.id {
+		case "E03", "E13":
+			continue
+		case "E04":
+			p.group = "SALES"
+		}
+		night2 = append(night2, p)
+	}
+	before := len(srv.Sim.Requests())
+	st, got := night(night2)
+	if got.code != exitOK {
+		t.Fatalf("night 2: exit %d\n%s", got.code, got.stderr)
+	}
+	if st["E03"] != "SUCCESS DEACTIVATED" || st["E04"] != "SUCCESS UPDATED" || st["E01"] != "SUCCESS UNCHANGED" {
+		t.Errorf("night 2: %v", st)
+	}
+	if _, listed := st["E13"]; listed {
+		t.Errorf("night 2: the account vicionboard did not create is listed as a leaver")
+	}
+	recs := readCSV(t, out)
+	if last := recs[len(recs)-1]; last[0] != "E03" || last[len(last)-2] != "" || last[1] != "staff03" {
+		t.Errorf("the leaver's row %q: want E03 after the input's rows, with its login and no line", last)
+	}
+	if n := countSent(srv, before, "update_user"); n != 2 {
+		t.Errorf("night 2 sent %d update_user, want 2 (the leaver and the group change)", n)
+	}
+	for login, want := range map[string]string{"staff03": "N", "5555": "Y", "staff04": "Y"} {
+		if a, _ := srv.Sim.Account(login); a.Active != want {
+			t.Errorf("%s active %q, want %q", login, a.Active, want)
+		}
+	}
+	if a, _ := srv.Sim.Account("staff04"); a.Group != "SALES" {
+		t.Errorf("staff04's group %q, want SALES", a.Group)
+	}
+	if a, _ := srv.Sim.Account("staff02"); a.CustomTwo != "set by hand" {
+		t.Errorf("staff02's hand-made change was lost: %q", a.CustomTwo)
+	}
+
+	// Night 3: E03 is back.
+	night3 := append([]person(nil), night2...)
+	night3 = append(night3, staff[2])
+	if st, got := night(night3); got.code != exitOK || st["E03"] != "SUCCESS REACTIVATED" {
+		t.Errorf("night 3: exit %d, E03 %s\n%s", got.code, st["E03"], got.stderr)
+	}
+	if a, _ := srv.Sim.Account("staff03"); a.Active != "Y" {
+		t.Errorf("staff03 active %q after coming back, want Y", a.Active)
+	}
+
+	// Night 4: half the staff missing: the safeguard stops the run.
+	before = len(srv.Sim.Requests())
+	if _, got := night(night3[:7]); got.code != exitSafeguard || !strings.Contains(got.stderr, "deactivate") {
+		t.Errorf("night 4: exit %d, want %d naming the deactivations\n%s", got.code, exitSafeguard, got.stderr)
+	}
+	if n := countSent(srv, before, "update_user"); n != 0 {
+		t.Errorf("night 4 sent %d update_user, want none", n)
+	}
+}

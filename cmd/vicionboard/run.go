@@ -147,6 +147,7 @@ type runOptions struct {
 	dryRun        bool
 	offline       bool
 	update        bool
+	deactivate    bool
 	drain         time.Duration
 	present       presentOptions // --report, progress (present.go)
 }
@@ -187,6 +188,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "rows whose full name or custom fields would be cleaned are INVALID instead of warned about")
 	cmd.Flags().BoolVar(&o.rawCells, "raw-cells", false, "write cells as they are, without the ' that stops a spreadsheet from running formulas")
 	cmd.Flags().BoolVar(&o.update, "update", false, "apply HR's changes to the accounts vicionboard created: only the fields that changed since they were last applied")
+	cmd.Flags().BoolVar(&o.deactivate, "deactivate-missing", false, "deactivate (active=N) the accounts vicionboard created from this input for persons absent from it or whose active column is N; reactivate those who are back (needs --key)")
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "dry run only: ask the server nothing (local rules and the ledger's records for --url's server)")
 }
 
@@ -308,7 +310,7 @@ func planRun(ctx context.Context, db batch.Ledger, f *files, server string, o *r
 		return nil, err
 	}
 	var p plan
-	cfg := batch.SurveyConfig{Server: server, Keys: k, Strict: o.strict}
+	cfg := batch.SurveyConfig{Server: server, Input: f.inputAbs, Keys: k, Strict: o.strict, DeactivateMissing: o.deactivate}
 	if db != nil {
 		cfg.Ledger = db
 	}
@@ -362,10 +364,21 @@ func (o *ledgerOptions) keyerFor() func([]string) (*batch.Keyer, error) {
 	}
 }
 
+// lifecycleFlags checks the flags that change existing accounts.
+func (o *runOptions) lifecycleFlags() error {
+	if o.deactivate && o.ledger.key == "" {
+		return usagef("--deactivate-missing needs --key COLUMN: a person absent from the export is recognised by the key alone")
+	}
+	return nil
+}
+
 // runBatch is the run command.
 func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	ctx := cmd.Context()
 	started := time.Now()
+	if err := o.lifecycleFlags(); err != nil {
+		return err
+	}
 	f, err := resolveFiles(input, o.out, defaultOut)
 	if err != nil {
 		return err
@@ -449,7 +462,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		Accounts: client, APIUser: o.server.apiUser, Workers: o.server.workers, Strict: o.strict,
 		Verify: o.verify, ResendUnknown: o.resendUnknown, BreakerThreshold: breaker, DrainTimeout: o.drain,
 		Ledger: db, RunID: id, Server: server, Input: f.inputAbs, Keys: k,
-		RequireKey: o.ledger.nightly(cmd, a.getenv), Update: o.update, Logger: log,
+		RequireKey: o.ledger.nightly(cmd, a.getenv), Update: o.update, DeactivateMissing: o.deactivate, Logger: log,
 	})
 	runErr = rep.finish(runErr)
 	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {
