@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/csv"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,6 +58,32 @@ func TestCopyRowsGetTheirOwnValues(t *testing.T) {
 		if !ok || a.PhoneLogin != want.phone || a.Email != want.email || a.CustomOne != want.custom || a.Group != want.group {
 			t.Errorf("%s on the server: phone %q email %q custom %q group %q; want %+v", want.login, a.PhoneLogin, a.Email, a.CustomOne, a.Group, want)
 		}
+	}
+	// As anyone sees them: the simulator's users CSV, over HTTP.
+	resp, err := http.Get(srv.URL + vicidialtest.UsersPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := csv.NewReader(resp.Body).ReadAll()
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range users[0] {
+		col[h] = i
+	}
+	found := false
+	for _, u := range users[1:] {
+		if u[col["user"]] == "cown1" {
+			found = true
+			if u[col["phone_login"]] != "phone100" || u[col["email"]] != "one@example.com" || u[col["custom_one"]] != "Team North" {
+				t.Errorf("cown1 in %s: %q", vicidialtest.UsersPath, u)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("cown1 is not in %s", vicidialtest.UsersPath)
 	}
 	out := filepath.Join(dir, "hires.results.csv")
 	recs := readCSV(t, out)
