@@ -135,19 +135,15 @@ func (p Plan) Applied() map[string]string {
 		return m
 	}
 	a := p.Add
-	put("agent_full_name", a.FullName)
+	level := ""
 	if a.Level != 0 {
-		put("agent_user_level", strconv.Itoa(a.Level))
+		level = strconv.Itoa(a.Level)
 	}
-	put("agent_user_group", a.Group)
-	put("phone_login", a.PhoneLogin)
-	put("hotkeys_active", a.HotkeysActive)
-	put("voicemail_id", a.VoicemailID)
-	put("email", a.Email)
-	for i, v := range []string{a.CustomOne, a.CustomTwo, a.CustomThree, a.CustomFour, a.CustomFive} {
-		put(customNames[i], v)
-	}
-	put("wrapup_seconds_override", a.WrapupSecondsOverride)
+	m = updateFields(vicidial.UpdateUserRequest{Level: level, Group: a.Group, PhoneLogin: a.PhoneLogin,
+		HotkeysActive: a.HotkeysActive, VoicemailID: a.VoicemailID, Email: a.Email, CustomOne: a.CustomOne,
+		CustomTwo: a.CustomTwo, CustomThree: a.CustomThree, CustomFour: a.CustomFour, CustomFive: a.CustomFive,
+		WrapupSecondsOverride: a.WrapupSecondsOverride})
+	put("agent_full_name", a.FullName)
 	put("agent_choose_ingroups", a.AgentChooseIngroups)
 	put("agent_choose_blended", a.AgentChooseBlended)
 	put("closer_default_blended", a.CloserDefaultBlended)
