@@ -267,7 +267,7 @@ func newXLSXStyles(f *excelize.File) (xlsxStyles, error) {
 	var err error
 	top := &excelize.Alignment{Vertical: "top"}
 	if st.header, err = f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}, NumFmt: numFmtText, Alignment: top,
-		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}},
+		Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}},
 		Border: []excelize.Border{{Type: "bottom", Color: "808080", Style: 1}}}); err != nil {
 		return st, err
 	}
