@@ -19,9 +19,10 @@ import (
 // An .xlsx result file cannot be appended to row by row and survive a
 // crash: a workbook is a zip archive, whole or unreadable. So a run whose
 // result file is OUT.xlsx writes its rows to the CSV CSVPath(OUT) as it
-// goes (Create, as for any result file), and FinishXLSX turns that CSV into
-// the workbook at the end, then removes it. A run that is killed, or whose
-// workbook cannot be written, leaves the CSV, with every row finished.
+// goes (Create does so for an .xlsx path), and FinishXLSX turns that CSV
+// into the workbook at the end, then removes it. A run that is killed, or
+// whose workbook cannot be written, leaves the CSV, with every row
+// finished.
 
 // XLSXSheet is the name of the result workbook's worksheet.
 const XLSXSheet = "Results"

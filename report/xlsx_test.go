@@ -19,7 +19,7 @@ import (
 // writeResultCSV writes rows as a run does to the CSV beside out.
 func writeResultCSV(t *testing.T, out string, cols []string, rows []batch.Row, outs []batch.Outcome, opts report.Options) {
 	t.Helper()
-	w, f, err := report.Create(report.CSVPath(out), cols, opts)
+	w, f, err := report.Create(out, cols, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
