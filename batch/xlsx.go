@@ -157,10 +157,16 @@ func (s *xlsxSource) pad(cells []string) []string {
 // setWidth implements source.
 func (s *xlsxSource) setWidth(n int) { s.width = n }
 
-// close implements source: it removes the workbook's temporary files.
+// close implements source: it removes the workbook's temporary files, and
+// lets the workbook go (its index of shared strings is the reader's
+// largest state) while the Reader may still be referenced.
 func (s *xlsxSource) close() error {
-	err := s.rows.Close()
-	return errors.Join(err, s.wb.Close())
+	if s.wb == nil {
+		return nil
+	}
+	err := errors.Join(s.rows.Close(), s.wb.Close())
+	s.rows, s.wb = nil, nil
+	return err
 }
 
 // blankCells reports whether every cell is empty or spaces.
