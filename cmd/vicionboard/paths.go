@@ -23,7 +23,8 @@ type files struct {
 }
 
 // resolveFiles checks the input and the result path (out, or def(input)
-// when out is empty):
+// when out is empty; for an .xlsx input, def(input) with the extension
+// .xlsx: INPUT.results.xlsx, INPUT.check.xlsx):
 //   - an input that is not a regular file (a pipe, /dev/stdin) needs --out,
 //     and is copied aside so that it can be read twice;
 //   - the result file may not be the input, through a symbolic link, a hard
@@ -45,6 +46,9 @@ func resolveFiles(input, out string, def func(string) string) (*files, error) {
 	}
 	if out == "" {
 		out = def(input)
+		if isWorkbook(input) {
+			out = strings.TrimSuffix(out, filepath.Ext(out)) + ".xlsx"
+		}
 	}
 	f := &files{input: input, out: out}
 	if f.inputAbs, err = filepath.Abs(input); err != nil {
@@ -112,7 +116,8 @@ func (f *files) cleanup() {
 	}
 }
 
-// defaultOut is INPUT.results.csv beside the input.
+// defaultOut is INPUT.results.csv beside the input (resolveFiles makes it
+// INPUT.results.xlsx for a workbook).
 func defaultOut(input string) string {
 	ext := filepath.Ext(input)
 	return strings.TrimSuffix(input, ext) + ".results.csv"
