@@ -304,3 +304,32 @@ func TestSheetFlag(t *testing.T) {
 		t.Errorf("reader options %+v", got)
 	}
 }
+
+// TestXLSXResultCSVPathChecked: the CSV an .xlsx result's rows go to
+// during the run is held to --out's rules: never a link, never the input.
+func TestXLSXResultCSVPathChecked(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "hires.xlsx")
+	xlsxHires(t, in)
+	victim := writeFile(t, dir, "victim.txt", "keep me")
+	if err := os.Symlink(victim, filepath.Join(dir, "hires.check.xlsx.csv")); err != nil {
+		t.Fatal(err)
+	}
+	res := invoke(t, map[string]string{"XDG_STATE_HOME": t.TempDir()}, "check", in)
+	if res.code != exitUsage || !strings.Contains(res.stderr, "hires.check.xlsx.csv (where the rows of") || !strings.Contains(res.stderr, "symbolic link") {
+		t.Errorf("exit %d: %s", res.code, res.stderr)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep me" {
+		t.Errorf("the link's target was written: %q", b)
+	}
+
+	// The input is the CSV an .xlsx result would be written to.
+	csvIn := writeFile(t, dir, "old.xlsx.csv", goodCSV)
+	res = invoke(t, map[string]string{"XDG_STATE_HOME": t.TempDir()}, "check", csvIn, "--out", filepath.Join(dir, "old.xlsx"))
+	if res.code != exitUsage || !strings.Contains(res.stderr, "is the input file") {
+		t.Errorf("exit %d: %s", res.code, res.stderr)
+	}
+	if b, _ := os.ReadFile(csvIn); string(b) != goodCSV {
+		t.Errorf("the input was written over")
+	}
+}
