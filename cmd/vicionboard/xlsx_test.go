@@ -333,3 +333,82 @@ func TestXLSXResultCSVPathChecked(t *testing.T) {
 		t.Errorf("the input was written over")
 	}
 }
+
+// TestXLSXSurvivesSIGKILL: a run of an .xlsx killed mid-way leaves the CSV
+// beside its result with every finished row, once and in order; running
+// the same command again makes the .xlsx with every row once, and no
+// account twice.
+func TestXLSXSurvivesSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	bin := binary(t)
+	// 40 rows at 50 ms on 2 workers take at least a second.
+	srv := vicidialtest.NewTestServer(t, vicidialtest.Options{Latency: 50 * time.Millisecond})
+	dir := t.TempDir()
+	const rows = 40
+	in := filepath.Join(dir, "hires.xlsx")
+	f := excelize.NewFile()
+	for i, line := range strings.Split(strings.TrimSpace(crashCSV(rows)), "\n") {
+		cells := strings.Split(line, ",")
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &cells); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.SaveAs(in); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	out := filepath.Join(dir, "hires.results.xlsx")
+	spool := report.CSVPath(out)
+
+	cmd, done := startRun(t, bin, srv, in, out, 2, io.Discard)
+	for landed := false; !landed; { // evidence, not time: a row is written
+		select {
+		case err := <-done:
+			t.Fatalf("the run ended (exit %d) before it could be killed", exitOf(err))
+		case <-time.After(10 * time.Millisecond):
+			b, _ := os.ReadFile(spool)
+			landed = strings.Count(string(b), "\n") >= 3
+		}
+	}
+	_ = cmd.Process.Kill()
+	<-done
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a killed run left an .xlsx result: %v", err)
+	}
+	recs := readCSV(t, spool)
+	if len(recs) < 3 || len(recs) > rows+1 {
+		t.Fatalf("the CSV beside the result has %d rows", len(recs)-1)
+	}
+	for i, rec := range recs[1:] {
+		if rec[0] != fmt.Sprintf("E%d", i) {
+			t.Fatalf("CSV row %d is %s: rows out of order or repeated", i, rec[0])
+		}
+	}
+
+	_, done = startRun(t, bin, srv, in, out, 2, io.Discard)
+	if exit := exitOf(<-done); exit != exitOK && exit != exitRowsFailed {
+		t.Fatalf("rerun exit %d", exit)
+	}
+	if _, err := os.Stat(spool); !os.IsNotExist(err) {
+		t.Errorf("the CSV beside the result is left after the rerun: %v", err)
+	}
+	_, result := xlsxResult(t, out)
+	if len(result) != rows+1 {
+		t.Fatalf("the result has %d rows, want %d", len(result)-1, rows)
+	}
+	byName := map[string]int{}
+	for _, a := range srv.Sim.Accounts() {
+		byName[a.FullName]++
+	}
+	for i, r := range result[1:] {
+		if r[0] != fmt.Sprintf("E%d", i) {
+			t.Fatalf("result row %d is %s", i, r[0])
+		}
+		if byName[r[3]] > 1 {
+			t.Errorf("%s: %d accounts for one row", r[3], byName[r[3]])
+		}
+	}
+}
