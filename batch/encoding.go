@@ -23,6 +23,9 @@ const (
 	EncodingWindows1252 = "Windows-1252" // Excel's "CSV (Comma delimited)" on Windows
 	EncodingUTF16LE     = "UTF-16LE"     // Excel's "Unicode Text" (with a BOM, tab-separated)
 	EncodingUTF16BE     = "UTF-16BE"
+	// EncodingXLSX is reported for an .xlsx workbook, whose cells are
+	// Unicode text whatever the file's encoding.
+	EncodingXLSX = "xlsx"
 )
 
 // Byte order marks, and the magic numbers of the formats DetectFormat
@@ -40,10 +43,9 @@ const (
 // Format is what the start of an input file shows it to be.
 type Format int
 
-// The formats DetectFormat tells apart. Only FormatCSV is read; for the
-// others NewReader returns an InputError saying what the file is and how to
-// save it as CSV. A reader of another format (.xlsx) plugs in where
-// NewReader checks the format.
+// The formats DetectFormat tells apart. FormatCSV and FormatXLSX are read;
+// for the others NewReader returns an InputError saying what the file is and
+// how to save it as .xlsx or CSV.
 const (
 	FormatCSV        Format = iota // text: UTF-8, Windows-1252, or UTF-16 with a byte order mark
 	FormatXLSX                     // an Excel workbook (.xlsx): a zip archive holding xl/
@@ -82,19 +84,17 @@ func (f Format) String() string {
 }
 
 // refusal says why a file of format f is not read and what to do; "" for
-// FormatCSV.
+// the formats that are read, FormatCSV and FormatXLSX.
 func (f Format) refusal() string {
 	switch f {
-	case FormatCSV:
+	case FormatCSV, FormatXLSX:
 		return ""
-	case FormatXLSX:
-		return "the file is a spreadsheet workbook (.xlsx), not CSV: save it as CSV UTF-8 from Excel"
 	case FormatODS:
-		return `the file is a spreadsheet workbook (.ods), not CSV: save it as "Text CSV" with the UTF-8 character set from LibreOffice`
+		return `the file is an OpenDocument spreadsheet (.ods), which is not read: save it as .xlsx (Excel 2007-365), or as "Text CSV" with the UTF-8 character set, from LibreOffice`
 	case FormatZip:
-		return "the file is a zip archive, not CSV: unpack it, or save the workbook as CSV UTF-8"
+		return "the file is a zip archive, neither CSV nor an .xlsx workbook: unpack it, or save the workbook as .xlsx or CSV UTF-8"
 	case FormatXLS:
-		return "the file is an Excel 97-2003 workbook (.xls), which is not read: save it as CSV UTF-8 from Excel"
+		return "the file is an Excel 97-2003 workbook (.xls), which is not read: save it as .xlsx (Excel Workbook) or as CSV UTF-8 from Excel"
 	case FormatPDF:
 		return "the file is a PDF document, not CSV: export the list from the tool that made it as CSV UTF-8"
 	case FormatGzip:
@@ -169,7 +169,8 @@ func looksUTF16(head []byte) bool {
 
 // sniffed is what the start of an input tells.
 type sniffed struct {
-	r        io.Reader // the input as UTF-8, without its BOM
+	format   Format    // FormatCSV or FormatXLSX
+	r        io.Reader // CSV: the input as UTF-8, without its BOM; xlsx: the whole input
 	encoding string    // one of the Encoding constants
 	comma    rune      // the header line's delimiter
 	bom      bool      // the input started with a UTF-8 BOM
@@ -177,7 +178,8 @@ type sniffed struct {
 
 // sniff peeks at the start of r and returns a reader of the input as
 // UTF-8, with what it learnt; file names the input in an InputError for a
-// format that is not read. A UTF-16 byte order mark selects UTF-16 (LE or
+// format that is not read. An .xlsx workbook is returned whole, with
+// format FormatXLSX, for a worksheet source to read. A UTF-16 byte order mark selects UTF-16 (LE or
 // BE), decoded as it streams. Otherwise input that is not UTF-8 in its
 // first 64 KiB is taken for Windows-1252, which Excel writes on Windows; a
 // UTF-8 BOM settles it as UTF-8 and is dropped (so that a quoted first
@@ -188,7 +190,11 @@ func sniff(r io.Reader, file string) (sniffed, error) {
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
 		return sniffed{}, fmt.Errorf("reading the start of the input: %w", err)
 	}
-	if f := DetectFormat(head); f != FormatCSV {
+	switch f := DetectFormat(head); f {
+	case FormatCSV:
+	case FormatXLSX:
+		return sniffed{format: FormatXLSX, r: br, encoding: EncodingXLSX, comma: ','}, nil
+	default:
 		return sniffed{}, &InputError{File: file, Line: 1, Msg: f.refusal()}
 	}
 	switch {

@@ -24,10 +24,11 @@ const (
 // resultColumns are the columns a result file adds to its input's.
 var resultColumns = []string{"result_status", "result_login", "result_reason", "result_warnings", "result_row", "result_at"}
 
-// Reader streams the rows of an input file: a CSV export from HR, or the
-// result file of an earlier run. gocsv maps each record onto Fields through
-// a decoder that normalises the header; the Reader keeps each record's raw
-// cells and real line number beside it. Memory does not grow with the
+// Reader streams the rows of an input file: a CSV export from HR, a
+// worksheet of an .xlsx workbook, or the result file of an earlier run.
+// gocsv maps each record onto Fields through a decoder that normalises the
+// header; the Reader keeps each record's raw cells and real line number
+// (a worksheet's row number) beside it. Memory does not grow with the
 // number of rows.
 type Reader struct {
 	file       string
@@ -39,6 +40,8 @@ type Reader struct {
 	comma      rune
 	encoding   string
 	bom        bool
+	format     Format // FormatCSV or FormatXLSX
+	sheet      string // the worksheet read, for FormatXLSX
 
 	dec    *decoder
 	rows   chan Fields
@@ -56,11 +59,23 @@ type record struct {
 	err   *InputError
 }
 
+// source yields the records of an input: the CSV splitter, or a worksheet
+// of a workbook (xlsx.go).
+type source interface {
+	// next returns the next record that is not blank, or io.EOF after the
+	// last, or the error that stopped reading.
+	next() (record, error)
+	// setWidth gives the header's width, once the header is read.
+	setWidth(n int)
+	// close releases what the source holds (a workbook's temporary files).
+	close() error
+}
+
 // decoder hands gocsv the normalised header, then one record per data row
 // (an empty one for a row that cannot be read), and queues each record's
 // raw cells and line for the Reader, in the same order.
 type decoder struct {
-	s      *splitter
+	s      source
 	header []string
 	sent   bool
 	queue  chan record
@@ -412,6 +427,12 @@ func (s *splitter) spanLines(line int, end byte) {
 			s.openChar, why)}
 }
 
+// setWidth implements source.
+func (s *splitter) setWidth(n int) { s.width = n }
+
+// close implements source: the splitter holds nothing to release.
+func (s *splitter) close() error { return nil }
+
 func (s *splitter) widthError(line, n int) *InputError {
 	// The values are not quoted: a stray delimiter shifts a password into
 	// the extra cells.
@@ -459,13 +480,30 @@ func commaName(c rune) string {
 	return fmt.Sprintf("%q", c)
 }
 
-// NewReader reads and checks the header of the CSV in r; file names the
-// input in every message. It reads as it goes: memory does not grow with
-// the size of the input.
+// ReaderOptions tune NewReaderOptions.
+type ReaderOptions struct {
+	// Sheet names the worksheet of an .xlsx workbook to read; "" means the
+	// first one. It is ignored for CSV.
+	Sheet string
+}
+
+// NewReader reads and checks the header of the input in r (CSV text or an
+// .xlsx workbook's first worksheet); file names the input in every
+// message. It is NewReaderOptions with no options.
+func NewReader(r io.Reader, file string) (*Reader, error) {
+	return NewReaderOptions(r, file, ReaderOptions{})
+}
+
+// NewReaderOptions reads and checks the header of the input in r; file
+// names the input in every message. It reads as it goes: memory does not
+// grow with the size of the input.
 //
-// Formats: DetectFormat refuses what is not CSV text (a workbook, a PDF, a
-// binary file, UTF-16 without a byte order mark) with an InputError on
-// line 1 saying how to save the file as CSV. Text is read as UTF-16 (LE
+// Formats: DetectFormat tells CSV text from an .xlsx workbook, and refuses
+// anything else (an .xls or .ods workbook, a PDF, a binary file, UTF-16
+// without a byte order mark) with an InputError on line 1 saying how to
+// save the file as .xlsx or CSV. A workbook is read from its worksheet
+// opts.Sheet (the first when empty), as xlsxSource describes: a row's line
+// is its row number, cells are read as they are displayed. Text is read as UTF-16 (LE
 // or BE) after a UTF-16 byte order mark (Excel's "Unicode Text"), as UTF-8
 // (a UTF-8 BOM is dropped), or as Windows-1252 when its first 64 KiB are
 // not valid UTF-8. The delimiter is taken from the header line: ',' unless
@@ -486,7 +524,7 @@ func commaName(c rune) string {
 // start with one, or text after a quoted value's closing quote, makes an
 // INVALID row too: such a value is rarely meant, and reading it literally
 // would hide a broken export. An INVALID row keeps its cells as split.
-func NewReader(r io.Reader, file string) (*Reader, error) {
+func NewReaderOptions(r io.Reader, file string, opts ReaderOptions) (rd *Reader, err error) {
 	in, err := sniff(r, file)
 	if err != nil {
 		var inErr *InputError
@@ -495,8 +533,23 @@ func NewReader(r io.Reader, file string) (*Reader, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	sp := &splitter{lines: lineReader{r: in.r, buf: make([]byte, lineBufSize), mark: -1}, comma: byte(in.comma), file: file}
-	hrec, err := sp.next()
+	var src source
+	sheet := ""
+	if in.format == FormatXLSX {
+		xs, err := openXLSX(in.r, file, opts.Sheet)
+		if err != nil {
+			return nil, err
+		}
+		src, sheet = xs, xs.sheet
+	} else {
+		src = &splitter{lines: lineReader{r: in.r, buf: make([]byte, lineBufSize), mark: -1}, comma: byte(in.comma), file: file}
+	}
+	defer func() {
+		if err != nil {
+			_ = src.close()
+		}
+	}()
+	hrec, err := src.next()
 	if err == io.EOF {
 		return nil, &InputError{File: file, Line: 1, Msg: "empty file: a header row is required"}
 	}
@@ -507,7 +560,7 @@ func NewReader(r io.Reader, file string) (*Reader, error) {
 		return nil, &InputError{File: file, Line: hrec.err.Line, Column: hrec.err.Column, Msg: "unreadable header: " + hrec.err.Msg}
 	}
 	header, line := hrec.cells, hrec.line
-	rd := &Reader{file: file, comma: in.comma, encoding: in.encoding, bom: in.bom, resultIdx: map[string]int{}}
+	rd = &Reader{file: file, comma: in.comma, encoding: in.encoding, bom: in.bom, format: in.format, sheet: sheet, resultIdx: map[string]int{}}
 	seen := map[string]int{}
 	isResultCol := map[string]bool{}
 	for _, c := range resultColumns {
@@ -535,13 +588,17 @@ func NewReader(r io.Reader, file string) (*Reader, error) {
 	if msg := headerProblem(header, seen, in.comma); msg != "" {
 		return nil, &InputError{File: file, Line: line, Msg: msg}
 	}
-	sp.width = len(header)
+	src.setWidth(len(header))
 	rd.stop = make(chan struct{})
-	rd.dec = &decoder{s: sp, header: rd.normalised, queue: make(chan record, 4), stop: rd.stop, isRes: rd.isResult}
+	rd.dec = &decoder{s: src, header: rd.normalised, queue: make(chan record, 4), stop: rd.stop, isRes: rd.isResult}
 	rd.rows = make(chan Fields)
 	rd.errc = make(chan error, 1)
 	go func() {
-		rd.errc <- gocsv.UnmarshalDecoderToChan(rd.dec, rd.rows)
+		err := gocsv.UnmarshalDecoderToChan(rd.dec, rd.rows)
+		if cerr := src.close(); err == nil {
+			err = cerr
+		}
+		rd.errc <- err
 	}()
 	return rd, nil
 }
@@ -742,12 +799,20 @@ func (r *Reader) Comma() rune { return r.comma }
 
 // Encoding returns the encoding the input was read in: EncodingUTF16LE or
 // EncodingUTF16BE after a UTF-16 byte order mark, else EncodingUTF8, or
-// EncodingWindows1252 when its start was not valid UTF-8.
+// EncodingWindows1252 when its start was not valid UTF-8; EncodingXLSX for
+// a workbook.
 func (r *Reader) Encoding() string { return r.encoding }
 
 // BOM reports whether the input started with a UTF-8 byte order mark, as
 // Excel's "CSV UTF-8" exports do.
 func (r *Reader) BOM() bool { return r.bom }
+
+// Format returns the input's format: FormatCSV or FormatXLSX.
+func (r *Reader) Format() Format { return r.format }
+
+// Sheet returns the name of the worksheet read from an .xlsx workbook, or
+// "" for CSV.
+func (r *Reader) Sheet() string { return r.sheet }
 
 // IsResultFile reports whether the input is the result file of an earlier
 // run (it has a result_status column).

@@ -79,13 +79,11 @@ func TestReaderRefusesOtherFormats(t *testing.T) {
 		format   batch.Format
 		want     string
 	}{
-		{"xlsx", zipHead + "[Content_Types].xml \xa2\x04\x02(\xa0\x00\x02\x00\x00", batch.FormatXLSX,
-			"the file is a spreadsheet workbook (.xlsx), not CSV: save it as CSV UTF-8 from Excel"},
-		{"xlsx, other first entry", zipHead + "docProps/app.xml\x00\x00xl/workbook.xml", batch.FormatXLSX, "(.xlsx), not CSV"},
 		{"ods", "PK\x03\x04\x14\x00\x00\x08\x00\x00\x85\x6c\x39\x8a\x2e\xc4\x4e\x18\x2e\x00\x00\x00\x2e\x00\x00\x00\x08\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheetPK",
-			batch.FormatODS, "spreadsheet workbook (.ods), not CSV"},
-		{"zip", zipHead + "hires.csv\x00\x01\x02", batch.FormatZip, "a zip archive, not CSV"},
-		{"xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00\x00\x00\x00\x00\x00\x00", batch.FormatXLS, "Excel 97-2003 workbook (.xls)"},
+			batch.FormatODS, "OpenDocument spreadsheet (.ods), which is not read: save it as .xlsx"},
+		{"zip", zipHead + "hires.csv\x00\x01\x02", batch.FormatZip, "a zip archive, neither CSV nor an .xlsx workbook"},
+		{"xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00\x00\x00\x00\x00\x00\x00", batch.FormatXLS,
+			"the file is an Excel 97-2003 workbook (.xls), which is not read: save it as .xlsx (Excel Workbook) or as CSV UTF-8 from Excel"},
 		{"pdf", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", batch.FormatPDF, "a PDF document, not CSV"},
 		{"gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", batch.FormatGzip, "gzip"},
 		{"binary", "agent_user,agent_pass\x00\x01\x02\x03" + text, batch.FormatBinary, "binary file"},
@@ -111,6 +109,20 @@ func TestReaderRefusesOtherFormats(t *testing.T) {
 				t.Errorf("error %q talks of missing columns", err)
 			}
 		})
+	}
+}
+
+// TestDetectFormatXLSX: a zip holding xl/ parts, or starting with an
+// Office file's content types, is a workbook, which NewReader reads.
+func TestDetectFormatXLSX(t *testing.T) {
+	zipHead := "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x62\xee\x9d\x68\x5e\x01\x00\x00\x90\x04\x00\x00\x13\x00\x08\x02"
+	for _, head := range []string{
+		zipHead + "[Content_Types].xml \xa2\x04\x02(\xa0\x00\x02\x00\x00",
+		zipHead + "docProps/app.xml\x00\x00xl/workbook.xml",
+	} {
+		if got := batch.DetectFormat([]byte(head)); got != batch.FormatXLSX {
+			t.Errorf("DetectFormat(%q) = %v, want FormatXLSX", head, got)
+		}
 	}
 }
 

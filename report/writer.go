@@ -69,8 +69,11 @@ func NewWriter(w io.Writer, columns []string, opts Options) (*Writer, error) {
 }
 
 // Create opens path for a new result file with mode 0600, truncating an
-// existing one, and writes the header.
+// existing one, and writes the header. For an .xlsx path (IsXLSX) the rows
+// are written as CSV beside it, to CSVPath(path), and FinishXLSX makes the
+// workbook once every row is written.
 func Create(path string, columns []string, opts Options) (*Writer, *os.File, error) {
+	path = CSVPath(path)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, FileMode)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create result file: %w", err)

@@ -5,7 +5,8 @@
 //  2. latency-bound efficiency (20 ms per call, 8 workers, ideal 400 rows/s);
 //  3. rate accuracy at --rate 50 over 10 s, and the largest 1-second burst;
 //  4. peak RSS of an offline check of 100,000 and 1,000,000 rows, and the
-//     duplicate-login index's bytes per row.
+//     duplicate-login index's bytes per row; and of 100,000 rows from an
+//     .xlsx to an .xlsx (xlsx.go).
 //
 // It is run by `make bench`. It reports; it never fails on a missed target.
 package main
@@ -52,7 +53,7 @@ func main() {
 func run() error {
 	fmt.Printf("vicionboard performance figures (%d CPUs, %s, %s)\n\n", runtime.NumCPU(), cpuModel(), runtime.Version())
 	var figs []figure
-	for _, f := range []func() ([]figure, error){throughput, latencyBound, rateAccuracy, memory} {
+	for _, f := range []func() ([]figure, error){throughput, latencyBound, rateAccuracy, memory, xlsxMemory} {
 		got, err := f()
 		if err != nil {
 			return err

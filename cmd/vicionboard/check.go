@@ -154,6 +154,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	if closeErr := syncClose(resultFile); closeErr != nil && checkErr == nil {
 		checkErr = closeErr
 	}
+	checkErr = finishResult(f.out, resultOptions(in, o.rawCells), checkErr) // xlsx wiring: OUT.xlsx from the CSV beside it (xlsx.go)
 	switch {
 	case checkErr != nil:
 	case p.tripped != nil:

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vicionboard/vicionboard/report"
 )
 
 // files are the input and result paths of a run or check, checked so that
@@ -23,7 +25,8 @@ type files struct {
 }
 
 // resolveFiles checks the input and the result path (out, or def(input)
-// when out is empty):
+// when out is empty; for an .xlsx input, def(input) with the extension
+// .xlsx: INPUT.results.xlsx, INPUT.check.xlsx):
 //   - an input that is not a regular file (a pipe, /dev/stdin) needs --out,
 //     and is copied aside so that it can be read twice;
 //   - the result file may not be the input, through a symbolic link, a hard
@@ -45,6 +48,9 @@ func resolveFiles(input, out string, def func(string) string) (*files, error) {
 	}
 	if out == "" {
 		out = def(input)
+		if isWorkbook(input) {
+			out = strings.TrimSuffix(out, filepath.Ext(out)) + ".xlsx"
+		}
 	}
 	f := &files{input: input, out: out}
 	if f.inputAbs, err = filepath.Abs(input); err != nil {
@@ -53,24 +59,44 @@ func resolveFiles(input, out string, def func(string) string) (*files, error) {
 	if f.outAbs, err = filepath.Abs(out); err != nil {
 		return nil, usagef("--out: %w", err)
 	}
-	if li, err := os.Lstat(out); err == nil {
-		if li.Mode()&fs.ModeSymlink != 0 {
-			target, _ := os.Readlink(out)
-			return nil, usagef("--out %s is a symbolic link (to %s): give the real path of the result file instead", out, target)
+	// An .xlsx result's rows are written to a CSV beside it during the run:
+	// that path is held to the same rules.
+	for _, path := range []string{out, report.CSVPath(out)} {
+		what := "--out " + path
+		if path != out {
+			what = fmt.Sprintf("%s (where the rows of %s are written during the run)", path, out)
 		}
-		if oi, err := os.Stat(out); err == nil && os.SameFile(inInfo, oi) {
-			return nil, usagef("--out %s is the input file %s (the same file under another name): choose another result file", out, input)
+		if err := checkResultPath(path, what, input, inInfo); err != nil {
+			return nil, err
 		}
-		if !li.Mode().IsRegular() {
-			return nil, usagef("--out %s is not a regular file", out)
-		}
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return nil, usagef("--out: %w", err)
-	}
-	if filepath.Clean(f.inputAbs) == filepath.Clean(f.outAbs) {
-		return nil, usagef("--out %s is the input file: choose another result file", out)
 	}
 	return f, nil
+}
+
+// checkResultPath refuses a path a run would write its result to (what
+// names it in messages) that is a symbolic link, the input (by device and
+// inode, or by path), or not a regular file.
+func checkResultPath(path, what, input string, inInfo fs.FileInfo) error {
+	if li, err := os.Lstat(path); err == nil {
+		if li.Mode()&fs.ModeSymlink != 0 {
+			target, _ := os.Readlink(path)
+			return usagef("%s is a symbolic link (to %s): give the real path of the result file instead", what, target)
+		}
+		if oi, err := os.Stat(path); err == nil && os.SameFile(inInfo, oi) {
+			return usagef("%s is the input file %s (the same file under another name): choose another result file", what, input)
+		}
+		if !li.Mode().IsRegular() {
+			return usagef("%s is not a regular file", what)
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return usagef("--out: %w", err)
+	}
+	inAbs, err1 := filepath.Abs(input)
+	pathAbs, err2 := filepath.Abs(path)
+	if err1 == nil && err2 == nil && filepath.Clean(inAbs) == filepath.Clean(pathAbs) {
+		return usagef("%s is the input file: choose another result file", what)
+	}
+	return nil
 }
 
 // spoolInput copies a non-regular input into a private file beside the
@@ -112,7 +138,8 @@ func (f *files) cleanup() {
 	}
 }
 
-// defaultOut is INPUT.results.csv beside the input.
+// defaultOut is INPUT.results.csv beside the input (resolveFiles makes it
+// INPUT.results.xlsx for a workbook).
 func defaultOut(input string) string {
 	ext := filepath.Ext(input)
 	return strings.TrimSuffix(input, ext) + ".results.csv"

@@ -129,8 +129,8 @@ func TestCheckRefusesOtherFormats(t *testing.T) {
 	tests := []struct {
 		name, content, want string
 	}{
-		{"xlsx", "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml\x00xl/workbook.xml", "spreadsheet workbook (.xlsx), not CSV: save it as CSV UTF-8 from Excel"},
-		{"xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00\x00\x00", "Excel 97-2003 workbook (.xls)"},
+		{"broken xlsx", "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml\x00xl/workbook.xml", "not a readable .xlsx workbook"},
+		{"xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00\x00\x00", "Excel 97-2003 workbook (.xls), which is not read: save it as .xlsx"},
 		{"pdf", "%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "PDF document"},
 		{"binary", hardeningHeader + "\x00\x00\x01\x02\n", "binary file"},
 		{"UTF-16 without BOM", string(utf16NoBOM), "looks like UTF-16 without a byte order mark"},

@@ -468,6 +468,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {
 		runErr = fmt.Errorf("result file %s: %w", f.out, closeErr)
 	}
+	runErr = finishResult(f.out, resultOptions(in, o.rawCells), runErr) // xlsx wiring: OUT.xlsx from the CSV beside it (xlsx.go)
 	if runErr == nil && !summary.AllSucceeded(batch.StatusSuccess) {
 		runErr = errRowsFailed
 	}

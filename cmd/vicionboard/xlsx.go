@@ -1,0 +1,57 @@
+package main
+
+import (
+	"errors"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/report"
+)
+
+// inputOptions are the flags that say what of the input is read: --sheet,
+// the worksheet of an .xlsx workbook.
+type inputOptions struct {
+	sheet string
+}
+
+// register adds --sheet to cmd (run and check).
+func (o *inputOptions) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&o.sheet, "sheet", "", "the worksheet of an .xlsx input to read (default the first)")
+}
+
+// reader returns the options to read the input with.
+func (o *inputOptions) reader() batch.ReaderOptions {
+	return batch.ReaderOptions{Sheet: o.sheet}
+}
+
+// finishResult makes the .xlsx result file out, when it is one, from the
+// CSV the run or check wrote beside it (report.FinishXLSX; opts are the
+// CSV's), once the CSV is closed, and returns the command's error: err, or
+// the failure to write the workbook when err is nil (exit 3: the result
+// file is not written, the CSV beside it is kept and named), or both.
+func finishResult(out string, opts report.Options, err error) error {
+	ferr := report.FinishXLSX(out, opts)
+	switch {
+	case ferr == nil:
+		return err
+	case err == nil:
+		return ferr
+	}
+	return errors.Join(err, ferr)
+}
+
+// isWorkbook reports whether the file at path is an .xlsx workbook, as the
+// reader decides (by its content, whatever its name).
+func isWorkbook(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	return batch.DetectFormat(head[:n]) == batch.FormatXLSX
+}
