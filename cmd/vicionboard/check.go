@@ -129,7 +129,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 
 	}
 
-	in, inFile, err := openInput(f.readPath())
+	in, inFile, err := openInput(f.readPath(), o.input.reader())
 	if err != nil {
 		return finish(nil, err)
 	}
@@ -184,7 +184,7 @@ func refuseRunResult(ctx context.Context, db *ledger.DB, f *files) error {
 			return usagef("--out %s is the result file of a run: a dry run never writes over it; choose another --out", f.out)
 		}
 	}
-	in, file, err := openInput(f.out)
+	in, file, err := openInput(f.out, batch.ReaderOptions{})
 	if err != nil {
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) && errors.Is(err, fs.ErrNotExist) {

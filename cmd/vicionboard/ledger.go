@@ -124,7 +124,7 @@ func (o *ledgerOptions) importEarlierResults(ctx context.Context, db *ledger.DB,
 	if err != nil {
 		return err
 	}
-	prev, prevFile, err := openInput(f.out)
+	prev, prevFile, err := openInput(f.out, batch.ReaderOptions{})
 	if err != nil {
 		if !covered && !o.fresh {
 			return &stateError{err: fmt.Errorf("the earlier result file %s cannot be read: %w", f.out, err),

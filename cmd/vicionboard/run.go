@@ -150,6 +150,7 @@ type runOptions struct {
 	deactivate    bool
 	drain         time.Duration
 	present       presentOptions // --report, progress (present.go)
+	input         inputOptions   // --sheet (xlsx.go)
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -184,6 +185,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	o.log.register(cmd)
 	o.ledger.register(cmd)
 	o.present.register(cmd)
+	o.input.register(cmd)
 	cmd.Flags().StringVar(&o.out, "out", "", "result CSV (default INPUT.results.csv beside the input)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "rows whose full name or custom fields would be cleaned are INVALID instead of warned about")
 	cmd.Flags().BoolVar(&o.rawCells, "raw-cells", false, "write cells as they are, without the ' that stops a spreadsheet from running formulas")
@@ -192,13 +194,14 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "dry run only: ask the server nothing (local rules and the ledger's records for --url's server)")
 }
 
-// openInput opens and reads the header of an input file.
-func openInput(path string) (*batch.Reader, *os.File, error) {
+// openInput opens and reads the header of an input file (a CSV export, an
+// .xlsx workbook, or an earlier result file).
+func openInput(path string, ro batch.ReaderOptions) (*batch.Reader, *os.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, usagef("input: %w", err)
 	}
-	r, err := batch.NewReader(f, path)
+	r, err := batch.NewReaderOptions(f, path, ro)
 	if err != nil {
 		f.Close()
 		var inErr *batch.InputError
@@ -219,13 +222,13 @@ type hashedInput struct {
 }
 
 // openHashedInput opens path for the planning pass.
-func openHashedInput(path, name string) (*hashedInput, error) {
+func openHashedInput(path, name string, ro batch.ReaderOptions) (*hashedInput, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, usagef("input: %w", err)
 	}
 	h := sha256.New()
-	r, err := batch.NewReader(io.TeeReader(f, h), name)
+	r, err := batch.NewReaderOptions(io.TeeReader(f, h), name, ro)
 	if err != nil {
 		f.Close()
 		var inErr *batch.InputError
@@ -300,7 +303,7 @@ func (p *plan) toSend() int { return p.total - p.survey.Known }
 
 // planRun surveys the input and checks the safeguards.
 func planRun(ctx context.Context, db batch.Ledger, f *files, server string, o *runOptions, keys func([]string) (*batch.Keyer, error)) (*plan, error) {
-	in, err := openHashedInput(f.readPath(), f.input)
+	in, err := openHashedInput(f.readPath(), f.input, o.input.reader())
 	if err != nil {
 		return nil, err
 	}
@@ -437,7 +440,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		log.Warn().Strs("safeguards", p.tripped.Tripped).Msg("--force: a safeguard would have stopped this run; going on")
 	}
 
-	in, inFile, err := openInput(f.readPath())
+	in, inFile, err := openInput(f.readPath(), o.input.reader())
 	if err != nil {
 		return finish(nil, err)
 	}
