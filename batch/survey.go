@@ -103,7 +103,8 @@ func Surveying(ctx context.Context, in *Reader, cfg SurveyConfig) (Survey, error
 			s.New++ // another person under a login the ledger knows: the server decides
 		default:
 			s.Known++
-			if ch := Changes(p, comparable(p, plan, key)); len(ch) > 0 {
+			// A copy whose own values are pending is not a change of HR's.
+			if ch := Changes(p, comparable(p, plan, key)); len(ch) > 0 && !OwnValuesPending(p) {
 				s.Changed++
 				if len(s.ChangedExamples) < maxExamples {
 					s.ChangedExamples = append(s.ChangedExamples, fmt.Sprintf("line %d: %s", row.Line, joinChanges(ch)))
