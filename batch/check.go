@@ -49,8 +49,10 @@ type CheckConfig struct {
 	Update bool
 	// DeactivateMissing predicts a run with --deactivate-missing.
 	DeactivateMissing bool
-	Logger            zerolog.Logger
-	Now               func() time.Time
+	// PassDigest as in Config.
+	PassDigest func(password string) string
+	Logger     zerolog.Logger
+	Now        func() time.Time
 }
 
 // probe passwords and names are placeholders: a probe's login exists, so the
@@ -203,7 +205,7 @@ func (c *checker) triage(ctx context.Context, row Row, logins, keys *LoginIndex)
 		}
 		return c.predicted(StatusWouldSucceed, CodeCarriedOver, "already SUCCESS in an earlier run: carried over, not sent", nil, now), Plan{}, false
 	}
-	plan, invalid := screen(row, Options{Strict: c.cfg.Strict}, logins, now)
+	plan, invalid := screen(row, Options{Strict: c.cfg.Strict, PassDigest: c.cfg.PassDigest}, logins, now)
 	if invalid != nil {
 		return *invalid, plan, false
 	}
@@ -247,7 +249,7 @@ func (c *checker) existing(p Person, plan Plan, key string, now time.Time) Outco
 	if ch, ok := activeChange(p, plan.Active); ok && c.cfg.DeactivateMissing {
 		changes = append(changes, ch)
 	}
-	_, sent, warnings := hrUpdate(p.Login, changes)
+	_, sent, warnings := hrUpdate(p.Login, changes, plan)
 	if Adopted(p) || len(sent) == 0 {
 		out := alreadyCreated(p, plan, key, now)
 		out.Status = StatusWouldSucceed

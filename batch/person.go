@@ -118,37 +118,38 @@ func (k *Keyer) leaverCells(columns []string, p Person) []string {
 // really applies (copy_user takes everything but the name from the
 // template). Empty values are left out.
 func (p Plan) Applied() map[string]string {
-	m := map[string]string{}
-	put := func(k, v string) {
-		if v != "" {
-			m[k] = v
-		}
-	}
+	var m map[string]string
 	if p.Action == ActionCopy {
-		put("agent_full_name", p.Copy.FullName)
-		put("template", p.Copy.SourceUser)
+		m = map[string]string{}
 		if p.Update != nil {
-			for k, v := range updateFields(*p.Update) {
-				m[k] = v
-			}
+			m = updateFields(*p.Update)
 		}
-		return m
+		setNonEmpty(m, "template", p.Copy.SourceUser)
+	} else {
+		a := p.Add
+		level := ""
+		if a.Level != 0 {
+			level = strconv.Itoa(a.Level)
+		}
+		m = updateFields(vicidial.UpdateUserRequest{Level: level, Group: a.Group, PhoneLogin: a.PhoneLogin,
+			HotkeysActive: a.HotkeysActive, VoicemailID: a.VoicemailID, Email: a.Email, CustomOne: a.CustomOne,
+			CustomTwo: a.CustomTwo, CustomThree: a.CustomThree, CustomFour: a.CustomFour, CustomFive: a.CustomFive,
+			WrapupSecondsOverride: a.WrapupSecondsOverride})
+		setNonEmpty(m, "agent_choose_ingroups", a.AgentChooseIngroups)
+		setNonEmpty(m, "agent_choose_blended", a.AgentChooseBlended)
+		setNonEmpty(m, "closer_default_blended", a.CloserDefaultBlended)
+		setNonEmpty(m, "in_groups", strings.Join(a.InGroups, "|"))
 	}
-	a := p.Add
-	level := ""
-	if a.Level != 0 {
-		level = strconv.Itoa(a.Level)
-	}
-	m = updateFields(vicidial.UpdateUserRequest{Level: level, Group: a.Group, PhoneLogin: a.PhoneLogin,
-		HotkeysActive: a.HotkeysActive, VoicemailID: a.VoicemailID, Email: a.Email, CustomOne: a.CustomOne,
-		CustomTwo: a.CustomTwo, CustomThree: a.CustomThree, CustomFour: a.CustomFour, CustomFive: a.CustomFive,
-		WrapupSecondsOverride: a.WrapupSecondsOverride})
-	put("agent_full_name", a.FullName)
-	put("agent_choose_ingroups", a.AgentChooseIngroups)
-	put("agent_choose_blended", a.AgentChooseBlended)
-	put("closer_default_blended", a.CloserDefaultBlended)
-	put("in_groups", strings.Join(a.InGroups, "|"))
+	setNonEmpty(m, "agent_full_name", p.FullName())
+	setNonEmpty(m, "agent_pass", p.PassDigest)
 	return m
+}
+
+// setNonEmpty sets m[k] to v unless v is empty.
+func setNonEmpty(m map[string]string, k, v string) {
+	if v != "" {
+		m[k] = v
+	}
 }
 
 // ownValuesPending marks, in a person's applied values, an account copied
@@ -189,8 +190,12 @@ type Change struct {
 	Old, New string
 }
 
-// String says the change as a warning does: "agent_user_group: SUPPORT -> SALES".
+// String says the change as a warning does: "agent_user_group: SUPPORT ->
+// SALES"; a password change never shows a value: "agent_pass changed".
 func (c Change) String() string {
+	if c.Field == "agent_pass" {
+		return "agent_pass changed"
+	}
 	return fmt.Sprintf("%s: %s -> %s", c.Field, quoteValue(c.Old), quoteValue(c.New))
 }
 
@@ -213,11 +218,12 @@ func Changes(p Person, plan Plan) []Change {
 			continue // bookkeeping (ownValuesPending, adopted), or --deactivate-missing's
 		}
 		old, now := p.Applied[f], want[f]
-		if f == "agent_full_name" {
-			if sameName(old, now) {
-				continue
-			}
-		} else if old == now {
+		switch {
+		case f == "agent_full_name" && sameName(old, now):
+			continue
+		case f == "agent_pass" && (old == "" || now == ""):
+			continue // unknown on one side (no digest): not a change
+		case old == now:
 			continue
 		}
 		out = append(out, Change{Field: f, Old: old, New: now})
@@ -245,25 +251,20 @@ func union(a, b map[string]string) map[string]bool {
 // is named with an empty value).
 func updateFields(u vicidial.UpdateUserRequest) map[string]string {
 	m := map[string]string{}
-	put := func(k, v string) {
-		if v != "" {
-			m[k] = v
-		}
-	}
-	put("agent_user_level", u.Level)
-	put("agent_user_group", u.Group)
-	put("phone_login", u.PhoneLogin)
+	setNonEmpty(m, "agent_user_level", u.Level)
+	setNonEmpty(m, "agent_user_group", u.Group)
+	setNonEmpty(m, "phone_login", u.PhoneLogin)
 	if u.PhonePass != "" {
 		m["phone_pass"] = ""
 	}
-	put("hotkeys_active", u.HotkeysActive)
-	put("voicemail_id", u.VoicemailID)
-	put("email", u.Email)
+	setNonEmpty(m, "hotkeys_active", u.HotkeysActive)
+	setNonEmpty(m, "voicemail_id", u.VoicemailID)
+	setNonEmpty(m, "email", u.Email)
 	for i, v := range []string{u.CustomOne, u.CustomTwo, u.CustomThree, u.CustomFour, u.CustomFive} {
-		put(customNames[i], v)
+		setNonEmpty(m, customNames[i], v)
 	}
-	put("wrapup_seconds_override", u.WrapupSecondsOverride)
-	put("active", u.Active)
+	setNonEmpty(m, "wrapup_seconds_override", u.WrapupSecondsOverride)
+	setNonEmpty(m, "active", u.Active)
 	return m
 }
 
@@ -294,11 +295,16 @@ var blankable = map[string]bool{"phone_login": true, "email": true, "custom_one"
 // touch is left alone. It returns the changes it applies, and a warning
 // for each it cannot (a template or login of an existing account, a value
 // update_user cannot empty).
-func hrUpdate(login string, changes []Change) (vicidial.UpdateUserRequest, []Change, []string) {
+func hrUpdate(login string, changes []Change, plan Plan) (vicidial.UpdateUserRequest, []Change, []string) {
 	u := vicidial.UpdateUserRequest{Login: login}
 	var sent []Change
 	var warnings []string
 	for _, c := range changes {
+		if c.Field == "agent_pass" {
+			u.Pass = plan.password()
+			sent = append(sent, c)
+			continue
+		}
 		v := c.New
 		if v == "" {
 			if !blankable[c.Field] {
@@ -314,4 +320,12 @@ func hrUpdate(login string, changes []Change) (vicidial.UpdateUserRequest, []Cha
 		sent = append(sent, c)
 	}
 	return u, sent, warnings
+}
+
+// password is the password the plan sends.
+func (p Plan) password() vicidial.Secret {
+	if p.Action == ActionCopy {
+		return p.Copy.Pass
+	}
+	return p.Add.Pass
 }

@@ -94,8 +94,12 @@ type Config struct {
 	// those whose active column is N; it reactivates a person who is back.
 	// It needs Keys from a column.
 	DeactivateMissing bool
-	Logger            zerolog.Logger
-	Now               func() time.Time
+	// PassDigest, when set, gives the ledger a keyed digest of each
+	// password instead of the password, so that --update can tell that HR
+	// changed one ("agent_pass changed").
+	PassDigest func(password string) string
+	Logger     zerolog.Logger
+	Now        func() time.Time
 }
 
 // StopError is returned when a run stopped sending before the end because of
@@ -701,7 +705,7 @@ func (r *run) triage(ctx context.Context, row Row, logins, keys *LoginIndex) (Ou
 	if row.Prior != nil && Status(row.Prior.Status).Done() {
 		return r.carry(ctx, row, logins, keys), nil
 	}
-	plan, invalid := screen(row, Options{Strict: r.cfg.Strict}, logins, now)
+	plan, invalid := screen(row, Options{Strict: r.cfg.Strict, PassDigest: r.cfg.PassDigest}, logins, now)
 	t := &task{row: row, plan: plan}
 	if invalid != nil {
 		return r.finish(t, *invalid, EffectNone), nil
@@ -781,7 +785,7 @@ func (r *run) existing(t *task, p Person) (Outcome, *task) {
 		}
 		return r.finish(t, out, EffectNone), nil
 	}
-	u, sent, warnings := hrUpdate(p.Login, changes)
+	u, sent, warnings := hrUpdate(p.Login, changes, t.plan)
 	if len(sent) == 0 {
 		out := alreadyCreated(p, t.plan, t.key, r.now())
 		out.Warnings = append(out.Warnings, warnings...)

@@ -41,6 +41,8 @@ type SurveyConfig struct {
 	// DeactivateMissing counts the deactivations a run with
 	// --deactivate-missing would make.
 	DeactivateMissing bool
+	// PassDigest as in Config.
+	PassDigest func(password string) string
 }
 
 // Surveying reads every row of in and classifies it as a run would, with
@@ -76,7 +78,7 @@ func Surveying(ctx context.Context, in *Reader, cfg SurveyConfig) (Survey, error
 			s.Known++
 			continue
 		}
-		plan, invalid := screen(row, Options{Strict: cfg.Strict}, logins, time.Time{})
+		plan, invalid := screen(row, Options{Strict: cfg.Strict, PassDigest: cfg.PassDigest}, logins, time.Time{})
 		if invalid != nil {
 			s.Invalid++
 			continue

@@ -19,6 +19,10 @@ type Options struct {
 	// Strict makes a full name or custom field that would be cleaned a
 	// problem instead of a warning.
 	Strict bool
+	// PassDigest, when set, gives the plan the digest of the row's
+	// password (a keyed hash: the ledger remembers it instead of the
+	// password, to tell when HR changed it).
+	PassDigest func(password string) string
 }
 
 // Limits of the fields, from VICIdial's database columns.
@@ -294,6 +298,9 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 		plan = Plan{Action: ActionAdd, Add: p.addRequest(f, name)}
 	}
 	plan.Active = p.active(f.Active)
+	if opts.PassDigest != nil && f.Pass != "" {
+		plan.PassDigest = opts.PassDigest(f.Pass)
+	}
 	plan.Warnings = p.warnings
 	if len(p.list) > 0 {
 		return plan, &ValidationError{Problems: p.list}

@@ -111,8 +111,11 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	var lg batch.Ledger
 	if db != nil {
 		lg = db
+		if cfg.PassDigest, err = db.PassDigest(); err != nil {
+			return &stateError{err: err, hint: "the key file beside the ledger (" + ledger.KeyPath(db.Path()) + ") is backed up with it; restore both"}
+		}
 	}
-	p, err := planRun(ctx, lg, f, cfg.Server, o, keys)
+	p, err := planRun(ctx, lg, f, cfg.Server, o, keys, cfg.PassDigest)
 	if err != nil {
 		return err
 	}

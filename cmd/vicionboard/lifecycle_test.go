@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -255,6 +257,37 @@ func TestUpdateAppliesHRChanges(t *testing.T) {
 	}
 	if n := countSent(srv, before, "update_user"); n != 0 {
 		t.Errorf("night 3 sent %d update_user, want none", n)
+	}
+
+	// Night 4: HR gives E2 a new password. The ledger keeps a keyed digest,
+	// never the password: the change is seen, and said without a value.
+	writeFile(t, dir, "hires.csv", strings.Replace(strings.Replace(rows, "1,SUPPORT,one@example.com", "1,SALES,uno@example.com", 1),
+		"Start-2026b", "Changed-2026z", 1))
+	got := binRun(t, env, args...)
+	if st := byStatusCode(t, out); got.code != exitOK || st["E2"] != "SUCCESS EXISTS_CHANGED" {
+		t.Errorf("night 4 without --update: exit %d, E2 %s", got.code, st["E2"])
+	}
+	got = binRun(t, env, append(args, "--update")...)
+	recs := readCSV(t, out)
+	if st := byStatusCode(t, out); got.code != exitOK || st["E2"] != "SUCCESS UPDATED" || !strings.Contains(recs[2][9], "agent_pass changed") {
+		t.Errorf("night 4: exit %d, E2 %s %q, want UPDATED saying agent_pass changed", got.code, st["E2"], recs[2][9])
+	}
+	if a, _ := srv.Sim.Account("upd2"); a.Pass != "Changed-2026z" {
+		t.Errorf("upd2's password on the server was not changed")
+	}
+	for _, text := range append([]string{got.stderr, got.stdout}, recs[2]...) {
+		if strings.Contains(text, "Changed-2026z") && text != "Changed-2026z" {
+			t.Errorf("the new password appears in the output or the reason: %.200s", text)
+		}
+	}
+	led := filepath.Join(dir, "ledger.db")
+	for _, suffix := range []string{"", "-wal"} {
+		if b, _ := os.ReadFile(led + suffix); bytes.Contains(b, []byte("Changed-2026z")) || bytes.Contains(b, []byte("Start-2026b")) {
+			t.Errorf("the ledger%s holds a password", suffix)
+		}
+	}
+	if st, err := os.Stat(led + ".key"); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("the digest key beside the ledger: %v, mode %v; want 0600", err, st.Mode().Perm())
 	}
 }
 

@@ -302,7 +302,7 @@ type plan struct {
 func (p *plan) toSend() int { return p.total - p.survey.Known }
 
 // planRun surveys the input and checks the safeguards.
-func planRun(ctx context.Context, db batch.Ledger, f *files, server string, o *runOptions, keys func([]string) (*batch.Keyer, error)) (*plan, error) {
+func planRun(ctx context.Context, db batch.Ledger, f *files, server string, o *runOptions, keys func([]string) (*batch.Keyer, error), digest func(string) string) (*plan, error) {
 	in, err := openHashedInput(f.readPath(), f.input, o.input.reader())
 	if err != nil {
 		return nil, err
@@ -313,7 +313,8 @@ func planRun(ctx context.Context, db batch.Ledger, f *files, server string, o *r
 		return nil, err
 	}
 	var p plan
-	cfg := batch.SurveyConfig{Server: server, Input: f.inputAbs, Keys: k, Strict: o.strict, DeactivateMissing: o.deactivate}
+	cfg := batch.SurveyConfig{Server: server, Input: f.inputAbs, Keys: k, Strict: o.strict, DeactivateMissing: o.deactivate,
+		PassDigest: digest}
 	if db != nil {
 		cfg.Ledger = db
 	}
@@ -420,8 +421,12 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	if err := o.ledger.importEarlierResults(ctx, db, f, server, keys, o.strict, log); err != nil {
 		return err
 	}
+	digest, err := db.PassDigest()
+	if err != nil {
+		return &stateError{err: err, hint: "the key file beside the ledger (" + ledger.KeyPath(db.Path()) + ") is backed up with it; restore both"}
+	}
 
-	p, err := planRun(ctx, db, f, server, o, keys)
+	p, err := planRun(ctx, db, f, server, o, keys, digest)
 	if err != nil {
 		return err
 	}
@@ -465,7 +470,8 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		Accounts: client, APIUser: o.server.apiUser, Workers: o.server.workers, Strict: o.strict,
 		Verify: o.verify, ResendUnknown: o.resendUnknown, BreakerThreshold: breaker, DrainTimeout: o.drain,
 		Ledger: db, RunID: id, Server: server, Input: f.inputAbs, Keys: k,
-		RequireKey: o.ledger.nightly(cmd, a.getenv), Update: o.update, DeactivateMissing: o.deactivate, Logger: log,
+		RequireKey: o.ledger.nightly(cmd, a.getenv), Update: o.update, DeactivateMissing: o.deactivate,
+		PassDigest: digest, Logger: log,
 	})
 	runErr = rep.finish(runErr)
 	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {

@@ -1,0 +1,81 @@
+package ledger
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// keySize is the size of the digest key, in bytes.
+const keySize = 32
+
+// KeyPath returns the path of the key of the ledger at path: a file
+// beside it, so that the ledger alone never allows guessing a password
+// from its digest.
+func KeyPath(path string) string { return path + ".key" }
+
+// PassDigest returns the function that digests an agent's password for
+// this ledger: HMAC-SHA256 under a random key kept in KeyPath (mode 0600,
+// created on first use). The ledger stores the digest, never the
+// password, to tell when HR changed a password; without the key file the
+// digests cannot be checked against guesses.
+func (d *DB) PassDigest() (func(string) string, error) {
+	key, err := readOrCreateKey(KeyPath(d.path))
+	if err != nil {
+		return nil, err
+	}
+	return func(password string) string {
+		m := hmac.New(sha256.New, key)
+		m.Write([]byte("vicionboard agent_pass\x00"))
+		m.Write([]byte(password))
+		return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil)[:16])
+	}, nil
+}
+
+// readOrCreateKey reads the hex key at path, or creates it.
+func readOrCreateKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return createKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("ledger key: %w", err)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) != keySize {
+		return nil, fmt.Errorf("ledger key %s is damaged: restore it from the backup of the ledger (without it, every password would look changed)", path)
+	}
+	return key, nil
+}
+
+// createKey writes a new key aside and links it into place, so that a
+// process reading the key never sees it half written, and two creating it
+// at once agree on one.
+func createKey(path string) ([]byte, error) {
+	key := make([]byte, keySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("ledger key: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".key-*")
+	if err != nil {
+		return nil, fmt.Errorf("ledger key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.WriteString(hex.EncodeToString(key) + "\n")
+	if err := errors.Join(werr, tmp.Sync(), tmp.Close()); err != nil {
+		return nil, fmt.Errorf("ledger key %s: %w", path, err)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		return readOrCreateKey(path) // another process made it first
+	} else if err != nil {
+		return nil, fmt.Errorf("ledger key: %w", err)
+	}
+	return key, nil
+}
