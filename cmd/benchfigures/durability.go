@@ -245,12 +245,8 @@ func durability(profile string) ([]figure, error) {
 			return nil, err
 		}
 	}
-	where := "the temporary directory"
-	if !strings.HasPrefix(dir, os.TempDir()) {
-		where = ".bench/"
-	}
-	figs := []figure{{fmt.Sprintf("5. %d rows, 2 ms latency, 8 workers, median [range] of %d; ledger in %s (%s)",
-		durableRows, durableReps, where, fsType(dir)), "", "", true}}
+	cs[2].name += " (" + fsType(dir) + ", fsync)"
+	figs := []figure{{fmt.Sprintf("5. %d rows, 2 ms latency, 8 workers: median [range] of %d", durableRows, durableReps), "", "", true}}
 	for _, c := range cs {
 		figs = append(figs, figure{"   " + c.name, fmt.Sprintf("%s, %.0f µs CPU/row", c.rate.rate(c.unit), c.cpu.median()), "", true})
 	}

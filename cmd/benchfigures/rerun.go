@@ -71,7 +71,7 @@ func rerunMemory() ([]figure, error) {
 		size = fi.Size()
 	}
 	return []figure{
-		{fmt.Sprintf("6. rerun of %d rows, all ALREADY_CREATED: peak RSS", rerunRows),
+		{fmt.Sprintf("6. peak RSS, rerun of %d rows (ALREADY_CREATED)", rerunRows),
 			fmt.Sprintf("%.1f MiB (%.0f s, %.0f rows/s)", rss, took.Seconds(), rerunRows/took.Seconds()), "< 64 MiB", rss < 64},
 		{"   the first run, creating them (for comparison)",
 			fmt.Sprintf("%.1f MiB (%.0f s, %.0f rows/s)", firstRSS, firstTook.Seconds(), rerunRows/firstTook.Seconds()), "", true},
