@@ -4,13 +4,16 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/ledger"
 	"github.com/vicionboard/vicionboard/vicidial"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
 )
@@ -51,10 +54,19 @@ func allocsPerRow(b *testing.B, before runtime.MemStats, rows int) {
 }
 
 // BenchmarkRun measures the whole pipeline (reader, validation, pool, HTTP
-// client, simulator over loopback, ordered output) with no rate limit.
-// Every row must be created (a fresh login each time); allocs/row counts
-// the in-process simulator's allocations too.
+// client, simulator over loopback, ordered output) with no rate limit:
+// "no_ledger" alone, "ledger" with a fresh SQLite ledger in b.TempDir(), as
+// the run command uses it (BeginRun, claims committed with fsync before
+// sending, outcomes in group commits, FinishRun; one run per op). Every row
+// must be created (a fresh login each time); allocs/row counts the
+// in-process simulator's allocations too.
 func BenchmarkRun(b *testing.B) {
+	b.Run("no_ledger", func(b *testing.B) { benchmarkRun(b, false) })
+	b.Run("ledger", func(b *testing.B) { benchmarkRun(b, true) })
+}
+
+func benchmarkRun(b *testing.B, withLedger bool) {
+	ctx := context.Background()
 	srv, err := vicidialtest.NewServer(vicidialtest.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -64,7 +76,15 @@ func BenchmarkRun(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	var db *ledger.DB
+	if withLedger {
+		if db, err = ledger.Open(ctx, filepath.Join(b.TempDir(), "ledger.db"), ledger.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+	}
 	const rowsPerOp = 500
+	const input = "/bench/in.csv"
 	b.ReportAllocs()
 	rows := 0
 	var before runtime.MemStats
@@ -74,9 +94,22 @@ func BenchmarkRun(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		cfg := batch.Config{Accounts: client, Workers: 8, Logger: zerolog.Nop()}
+		if db != nil {
+			id, err := db.BeginRun(ctx, batch.RunStart{Command: "run", Server: "sim", Input: input, Started: time.Now()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg.Ledger, cfg.RunID, cfg.Server, cfg.Input = db, id, "sim", input
+		}
 		sink := &discardSink{want: batch.StatusSuccess}
-		if err := batch.Run(context.Background(), in, sink, batch.Config{Accounts: client, Workers: 8, Logger: zerolog.Nop()}); err != nil {
+		if err := batch.Run(ctx, in, sink, cfg); err != nil {
 			b.Fatal(err)
+		}
+		if db != nil {
+			if err := db.FinishRun(ctx, cfg.RunID, batch.RunEnd{Ended: time.Now(), Rows: sink.n}); err != nil {
+				b.Fatal(err)
+			}
 		}
 		if sink.wrong > 0 {
 			b.Fatalf("%d of %d rows not SUCCESS", sink.wrong, sink.n)
