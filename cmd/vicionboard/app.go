@@ -192,8 +192,17 @@ func (a *app) logger(o *logOptions, w io.Writer) (zerolog.Logger, error) {
 	if err != nil {
 		return log, err
 	}
-	a.log, a.jsonLogs = log, o.json(a.stderr)
+	a.setLog(log, o.json(a.stderr))
 	return log, nil
+}
+
+// setLog makes log the command's logger (for the messages at the end, and
+// for the signal lines when the logs are JSON).
+func (a *app) setLog(log zerolog.Logger, json bool) {
+	a.log, a.jsonLogs = log, json
+	if json {
+		signalLogger.Store(&log)
+	}
 }
 
 // json reports whether the logs are JSON lines.

@@ -127,7 +127,8 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 			return err
 		}
 		log = log.With().Str("run_id", string(id)).Logger()
-		cfg.Logger, cfg.Ledger, cfg.RunID, a.runID, a.log = log, db, id, id, log
+		cfg.Logger, cfg.Ledger, cfg.RunID, a.runID = log, db, id, id
+		a.setLog(log, a.jsonLogs)
 		finish = finisher(ctx, db, id)
 
 	}

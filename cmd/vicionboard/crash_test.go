@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -194,7 +196,8 @@ func TestSignalStopsCleanly(t *testing.T) {
 			const rows = 40
 			in := writeFile(t, dir, "hires.csv", crashCSV(rows))
 			out := filepath.Join(dir, "hires.results.csv")
-			start := func() (*exec.Cmd, <-chan error) { return startRun(t, bin, srv, in, out, 2, io.Discard) }
+			var stderr bytes.Buffer
+			start := func() (*exec.Cmd, <-chan error) { return startRun(t, bin, srv, in, out, 2, &stderr) }
 
 			cmd, done := start()
 			// Wait (not for a time: for evidence) until a row is written.
@@ -211,6 +214,16 @@ func TestSignalStopsCleanly(t *testing.T) {
 			if exit := exitOf(<-done); exit != exitInterrupted {
 				t.Fatalf("exit %d after %v, want %d", exit, sig, exitInterrupted)
 			}
+			// JSON logs: stderr holds JSON lines only, the signal's included.
+			if !strings.Contains(stderr.String(), firstSignalLine) {
+				t.Errorf("no line says the signal was received:\n%s", stderr.String())
+			}
+			for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+				if !json.Valid([]byte(line)) {
+					t.Errorf("a stderr line is not JSON: %s", line)
+				}
+			}
+			stderr.Reset()
 			recs := readCSV(t, out)
 			if len(recs) != rows+1 {
 				t.Fatalf("result has %d rows, want %d", len(recs)-1, rows)

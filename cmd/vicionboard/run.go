@@ -436,7 +436,8 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		return err
 	}
 	log = log.With().Str("run_id", string(id)).Logger()
-	a.runID, a.log = id, log
+	a.runID = id
+	a.setLog(log, a.jsonLogs)
 	finish := finisher(ctx, db, id)
 	if p.tripped != nil {
 		if !o.ledger.force {

@@ -213,6 +213,7 @@ func TestLongCellsAreQuotedShort(t *testing.T) {
 func TestInterruptContext(t *testing.T) {
 	for _, pair := range [][2]os.Signal{{syscall.SIGINT, syscall.SIGINT}, {syscall.SIGTERM, syscall.SIGTERM}, {syscall.SIGINT, syscall.SIGTERM}} {
 		t.Run(fmt.Sprint(pair[0], ", ", pair[1]), func(t *testing.T) {
+			signalLogger.Store(nil) // plain lines: no command has JSON logs here
 			sigs := make(chan os.Signal, 2)
 			exited := make(chan int, 1)
 			var stderr bytes.Buffer

@@ -7,7 +7,10 @@ import (
 	"os"
 	"os/signal"
 	"sync"
+	"sync/atomic"
 	"syscall"
+
+	"github.com/rs/zerolog"
 )
 
 // What the first and the second SIGINT or SIGTERM print on stderr.
@@ -15,6 +18,20 @@ const (
 	firstSignalLine  = "interrupted: no new row is sent; calls in flight finish, then the rest are written NOT_ATTEMPTED (a second signal exits at once)"
 	secondSignalLine = "second signal: exiting now; run the same command again to resume"
 )
+
+// signalLogger, once the command logs JSON lines, is where the signal lines
+// go, so that stderr holds JSON lines only (a scheduler's SIGTERM included).
+var signalLogger atomic.Pointer[zerolog.Logger]
+
+// sayOnSignal prints a signal line: a JSON log line when the command logs
+// JSON, else plain text.
+func sayOnSignal(stderr io.Writer, line string) {
+	if l := signalLogger.Load(); l != nil {
+		l.Warn().Msg(line)
+		return
+	}
+	fmt.Fprintln(stderr, line)
+}
 
 // notifyInterrupts starts delivering SIGINT and SIGTERM to the returned
 // channel, for the life of the process. It is never stopped: signal.Stop (and
@@ -56,9 +73,9 @@ func interruptContext(parent context.Context, sigs <-chan os.Signal, stderr io.W
 			return
 		}
 		cancel()
-		fmt.Fprintln(stderr, firstSignalLine)
+		sayOnSignal(stderr, firstSignalLine)
 		if next() {
-			fmt.Fprintln(stderr, secondSignalLine)
+			sayOnSignal(stderr, secondSignalLine)
 			exit(exitInterrupted)
 		}
 	}()
