@@ -47,11 +47,10 @@ type SurveyConfig struct {
 
 // Surveying reads every row of in and classifies it as a run would, with
 // the ledger's records, without sending anything or writing to the
-// ledger. Its memory does not grow with the rows but for the duplicate
-// login index.
+// ledger. Its memory does not grow with the rows (with --deactivate-missing,
+// but for the index of the keys present).
 func Surveying(ctx context.Context, in *Reader, cfg SurveyConfig) (Survey, error) {
 	var s Survey
-	logins := NewLoginIndex()
 	var present *LoginIndex
 	if cfg.DeactivateMissing && cfg.Ledger != nil {
 		present = NewLoginIndex()
@@ -78,7 +77,10 @@ func Surveying(ctx context.Context, in *Reader, cfg SurveyConfig) (Survey, error
 			s.Known++
 			continue
 		}
-		plan, invalid := screen(row, Options{Strict: cfg.Strict, PassDigest: cfg.PassDigest}, logins, time.Time{})
+		// No duplicate-login index here: the run's is the one index that
+		// grows with the rows (a row repeating a login counts as its
+		// first's, new or known).
+		plan, invalid := screen(row, Options{Strict: cfg.Strict, PassDigest: cfg.PassDigest}, nil, time.Time{})
 		if invalid != nil {
 			s.Invalid++
 			continue

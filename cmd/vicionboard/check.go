@@ -34,6 +34,7 @@ the safeguards a run would trip are reported (exit 4). The dry run is recorded i
 history; it changes no account's record. It never writes a run's result file.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.checking = true
 			return a.check(cmd, args[0], &o)
 		},
 	}

@@ -538,3 +538,19 @@ func TestHugeCellNeverBlocksARerun(t *testing.T) {
 		t.Errorf("the ledger is %d bytes after two runs with a 1.1 MB cell", size)
 	}
 }
+
+// TestOfflineIsForADryRun: run --offline would send anyway; it is refused.
+func TestOfflineIsForADryRun(t *testing.T) {
+	dir := t.TempDir()
+	in := writeFile(t, dir, "hires.csv", goodCSV)
+	env, srv := simEnv(t, "1234")
+	if got := invoke(t, env, "run", in, "--offline"); got.code != exitUsage || !strings.Contains(got.stderr, "--offline is for a dry run") {
+		t.Errorf("run --offline: exit %d\n%s", got.code, got.stderr)
+	}
+	if len(srv.Sim.Requests()) != 0 {
+		t.Errorf("run --offline sent requests")
+	}
+	if got := invoke(t, env, "run", "--dry-run", "--offline", in); got.code != exitOK {
+		t.Errorf("run --dry-run --offline: exit %d\n%s", got.code, got.stderr)
+	}
+}

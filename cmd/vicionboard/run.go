@@ -146,6 +146,7 @@ type runOptions struct {
 	rawCells      bool
 	dryRun        bool
 	offline       bool
+	checking      bool // the check command (its dry run needs no --dry-run)
 	update        bool
 	deactivate    bool
 	drain         time.Duration
@@ -370,6 +371,9 @@ func (o *ledgerOptions) keyerFor() func([]string) (*batch.Keyer, error) {
 
 // lifecycleFlags checks the flags that change existing accounts.
 func (o *runOptions) lifecycleFlags() error {
+	if o.offline && !o.dryRun && !o.checking {
+		return usagef("--offline is for a dry run: use vicionboard check --offline (or run --dry-run --offline)")
+	}
 	if o.deactivate && o.ledger.key == "" {
 		return usagef("--deactivate-missing needs --key COLUMN: a person absent from the export is recognised by the key alone")
 	}
@@ -472,7 +476,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		Verify: o.verify, ResendUnknown: o.resendUnknown, BreakerThreshold: breaker, DrainTimeout: o.drain,
 		Ledger: db, RunID: id, Server: server, Input: f.inputAbs, Keys: k,
 		RequireKey: o.ledger.nightly(cmd, a.getenv), Update: o.update, DeactivateMissing: o.deactivate,
-		PassDigest: digest, Logger: log,
+		PassDigest: digest, Rows: p.total, Logger: log,
 	})
 	runErr = rep.finish(runErr)
 	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {
