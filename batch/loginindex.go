@@ -18,13 +18,8 @@ type LoginIndex struct {
 }
 
 // NewLoginIndex returns an empty index.
-func NewLoginIndex() *LoginIndex { return NewLoginIndexSize(0) }
-
-// NewLoginIndexSize returns an empty index sized for n logins: it then
-// never grows, and growing a map of a million entries briefly holds both
-// its old and its new table.
-func NewLoginIndexSize(n int) *LoginIndex {
-	return &LoginIndex{seed: maphash.MakeSeed(), lines: make(map[uint64]uint32, n)}
+func NewLoginIndex() *LoginIndex {
+	return &LoginIndex{seed: maphash.MakeSeed(), lines: map[uint64]uint32{}}
 }
 
 // Claim records login as seen on line. If it was seen before, it returns

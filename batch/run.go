@@ -94,9 +94,6 @@ type Config struct {
 	// those whose active column is N; it reactivates a person who is back.
 	// It needs Keys from a column.
 	DeactivateMissing bool
-	// Rows, when known (the planning pass counted them), sizes the
-	// duplicate-login index once for the whole input.
-	Rows int
 	// PassDigest, when set, gives the ledger a keyed digest of each
 	// password instead of the password, so that --update can tell that HR
 	// changed one ("agent_pass changed").
@@ -251,7 +248,7 @@ func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
 		}
 	}()
 
-	logins := NewLoginIndexSize(cfg.Rows)
+	logins := NewLoginIndex()
 	keys := NewLoginIndex()
 	var present *LoginIndex // every row's key, valid or not: who is in the export
 	if cfg.DeactivateMissing {

@@ -476,7 +476,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		Verify: o.verify, ResendUnknown: o.resendUnknown, BreakerThreshold: breaker, DrainTimeout: o.drain,
 		Ledger: db, RunID: id, Server: server, Input: f.inputAbs, Keys: k,
 		RequireKey: o.ledger.nightly(cmd, a.getenv), Update: o.update, DeactivateMissing: o.deactivate,
-		PassDigest: digest, Rows: p.total, Logger: log,
+		PassDigest: digest, Logger: log,
 	})
 	runErr = rep.finish(runErr)
 	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {
