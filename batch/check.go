@@ -141,11 +141,7 @@ func Check(ctx context.Context, in *Reader, sink Sink, cfg CheckConfig) error {
 			readErr = fmt.Errorf("read input: %w", err)
 			break
 		}
-		if present != nil {
-			if k, ok := cfg.Keys.Raw(row); ok {
-				present.Claim(k, row.Line)
-			}
-		}
+		cfg.Keys.markPresent(present, row)
 		slot := w.reserve(row)
 		out, plan, send := c.triage(ctx, row, logins, keys)
 		if !send {
@@ -242,13 +238,7 @@ func (c *checker) existing(p Person, plan Plan, key string, now time.Time) Outco
 		out.Login = p.Login
 		return out
 	}
-	var changes []Change
-	if c.cfg.Update {
-		changes = Changes(p, comparable(p, plan, key))
-	}
-	if ch, ok := activeChange(p, plan.Active); ok && c.cfg.DeactivateMissing {
-		changes = append(changes, ch)
-	}
+	changes := lifecycleChanges(p, plan, key, c.cfg.Update, c.cfg.DeactivateMissing)
 	_, sent, warnings := hrUpdate(p.Login, changes, plan)
 	if Adopted(p) || len(sent) == 0 {
 		out := alreadyCreated(p, plan, key, now)
@@ -267,12 +257,13 @@ func (c *checker) existing(p Person, plan Plan, key string, now time.Time) Outco
 		changed[ch.Field] = ch.New
 		what = append(what, ch.String())
 	}
-	code, sentence := CodeUpdated, fmt.Sprintf("account %s would be updated: %s", p.Login, strings.Join(what, ", "))
-	if len(sent) == 1 && sent[0].Field == "active" {
-		code, sentence = CodeReactivated, fmt.Sprintf("account %s would be reactivated (active=Y)", p.Login)
-		if sent[0].New == "N" {
-			code, sentence = CodeDeactivated, fmt.Sprintf("account %s would be deactivated (active=N): the row says active=N", p.Login)
-		}
+	code := updateCode(sent)
+	sentence := fmt.Sprintf("account %s would be updated: %s", p.Login, strings.Join(what, ", "))
+	switch code {
+	case CodeReactivated:
+		sentence = fmt.Sprintf("account %s would be reactivated (active=Y)", p.Login)
+	case CodeDeactivated:
+		sentence = fmt.Sprintf("account %s would be deactivated (active=N): the row says active=N", p.Login)
 	}
 	out := c.predicted(StatusWouldSucceed, code, sentence, append(warnings, phoneWarning(changed)...), now)
 	out.Login = p.Login
@@ -283,7 +274,7 @@ func (c *checker) existing(p Person, plan Plan, key string, now time.Time) Outco
 // from this input for persons absent from it, as rows after the input's.
 func (c *checker) leavers(ctx context.Context, columns []string, present *LoginIndex, w *orderedWriter) {
 	err := c.cfg.Ledger.Persons(context.WithoutCancel(ctx), c.cfg.Server, c.cfg.Input, func(p Person) error {
-		if present.Seen(p.Key) || Adopted(p) || p.Applied["active"] == "N" {
+		if !leaving(p, present) {
 			return nil
 		}
 		row := Row{Cells: c.cfg.Keys.leaverCells(columns, p), Fields: Fields{Login: p.Login, FullName: p.FullName}}

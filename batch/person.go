@@ -85,15 +85,16 @@ func (k *Keyer) Key(row Row, p Plan) (string, error) {
 	return fmt.Sprintf("%s%s:%d", keyPrefixRow, sum, n), nil
 }
 
-// Raw returns the key of a row from its --key cell, whether or not the row
-// is valid (it tells who is in an export); ok is false without a key
-// column or with an empty cell.
-func (k *Keyer) Raw(row Row) (string, bool) {
-	if k.column < 0 || k.column >= len(row.Cells) {
-		return "", false
+// markPresent records in present (when not nil) the key of a row from its
+// --key cell, whether or not the row is valid: who is in an export, so that
+// a typo in a row never makes its person a leaver.
+func (k *Keyer) markPresent(present *LoginIndex, row Row) {
+	if present == nil || k.column < 0 || k.column >= len(row.Cells) {
+		return
 	}
-	v := strings.TrimSpace(row.Cells[k.column])
-	return keyPrefixColumn + v, v != ""
+	if v := strings.TrimSpace(row.Cells[k.column]); v != "" {
+		present.Claim(keyPrefixColumn+v, row.Line)
+	}
 }
 
 // leaverCells are the result file's cells of a person absent from the
@@ -177,6 +178,40 @@ func activeChange(p Person, want string) (Change, bool) {
 		want = "Y"
 	}
 	return Change{Field: "active", Old: cur, New: want}, cur != want
+}
+
+// lifecycleChanges are the changes a run applies to a known person's
+// account: HR's (with update) and the active flag the row asks for (with
+// deactivate). Runs and dry runs share it.
+func lifecycleChanges(p Person, plan Plan, key string, update, deactivate bool) []Change {
+	var changes []Change
+	if update {
+		changes = Changes(p, comparable(p, plan, key))
+	}
+	if ch, ok := activeChange(p, plan.Active); ok && deactivate {
+		changes = append(changes, ch)
+	}
+	return changes
+}
+
+// updateCode is the reason code of an update_user that applies sent:
+// DEACTIVATED or REACTIVATED when it only changes the active flag, else
+// UPDATED.
+func updateCode(sent []Change) string {
+	if len(sent) == 1 && sent[0].Field == "active" {
+		if sent[0].New == "N" {
+			return CodeDeactivated
+		}
+		return CodeReactivated
+	}
+	return CodeUpdated
+}
+
+// leaving reports whether a person the ledger knows for the input is a
+// leaver to deactivate: absent from the export (present holds every row's
+// key), created by vicionboard, and still active.
+func leaving(p Person, present *LoginIndex) bool {
+	return !present.Seen(p.Key) && !Adopted(p) && p.Applied["active"] != "N"
 }
 
 // OwnValuesPending reports whether p's account was copied from its

@@ -264,11 +264,7 @@ func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
 			readErr = fmt.Errorf("read input: %w", err)
 			break
 		}
-		if present != nil {
-			if k, ok := cfg.Keys.Raw(row); ok {
-				present.Claim(k, row.Line)
-			}
-		}
+		cfg.Keys.markPresent(present, row)
 		slot := w.reserve(row)
 		out, t := r.triage(ctx, row, logins, keys)
 		if t == nil {
@@ -519,15 +515,17 @@ func (r *run) updateStep(ctx context.Context, t *task) Outcome {
 			}
 		}
 		t.applied = applied
-		code, reason := CodeUpdated, fmt.Sprintf("account %s updated: %s", login, strings.Join(what, ", "))
-		if len(t.changes) == 1 && t.changes[0].Field == "active" {
-			code, reason = CodeReactivated, fmt.Sprintf("account %s reactivated (active=Y): the person is back in the export", login)
-			if t.changes[0].New == "N" {
-				code, reason = CodeDeactivated, fmt.Sprintf("account %s deactivated (active=N): the row says active=N", login)
-			}
-			if t.row.Line == 0 {
-				reason = fmt.Sprintf("account %s deactivated (active=N): the person is not in this export", login)
-			}
+		code := updateCode(t.changes)
+		var reason string
+		switch {
+		case code == CodeReactivated:
+			reason = fmt.Sprintf("account %s reactivated (active=Y): the person is back in the export", login)
+		case code == CodeDeactivated && t.row.Line == 0:
+			reason = fmt.Sprintf("account %s deactivated (active=N): the person is not in this export", login)
+		case code == CodeDeactivated:
+			reason = fmt.Sprintf("account %s deactivated (active=N): the row says active=N", login)
+		default:
+			reason = fmt.Sprintf("account %s updated: %s", login, strings.Join(what, ", "))
 		}
 		return Outcome{Status: StatusSuccess, Login: login, Code: code, At: r.now(),
 			Warnings: append(append([]string(nil), t.plan.Warnings...), t.warnings...),
@@ -767,13 +765,7 @@ func (r *run) existing(t *task, p Person) (Outcome, *task) {
 		t.step, t.update = stepOwnValues, &u
 		return Outcome{}, t
 	}
-	var changes []Change
-	if r.cfg.Update {
-		changes = Changes(p, comparable(p, t.plan, t.key))
-	}
-	if ch, ok := activeChange(p, t.plan.Active); ok && r.cfg.DeactivateMissing {
-		changes = append(changes, ch)
-	}
+	changes := lifecycleChanges(p, t.plan, t.key, r.cfg.Update, r.cfg.DeactivateMissing)
 	if Adopted(p) || len(changes) == 0 {
 		out := alreadyCreated(p, t.plan, t.key, r.now())
 		if r.cfg.Update && out.Code == CodeAlreadyCreated {
@@ -808,7 +800,7 @@ func (r *run) existing(t *task, p Person) (Outcome, *task) {
 func (r *run) leavers(ctx context.Context, columns []string, present *LoginIndex, w *orderedWriter, toClaim chan<- *task) {
 	var gone []Person
 	err := r.cfg.Ledger.Persons(context.WithoutCancel(ctx), r.cfg.Server, r.cfg.Input, func(p Person) error {
-		if !present.Seen(p.Key) && !Adopted(p) && p.Applied["active"] != "N" {
+		if leaving(p, present) {
 			gone = append(gone, p)
 		}
 		return nil

@@ -67,11 +67,7 @@ func Surveying(ctx context.Context, in *Reader, cfg SurveyConfig) (Survey, error
 			return s, fmt.Errorf("read input: %w", err)
 		}
 		s.Rows++
-		if present != nil {
-			if k, ok := cfg.Keys.Raw(row); ok {
-				present.Claim(k, row.Line)
-			}
-		}
+		cfg.Keys.markPresent(present, row)
 		if row.Prior != nil && Status(row.Prior.Status).Done() {
 			// Carried over from an earlier result file: counted as known.
 			s.Known++
@@ -123,7 +119,7 @@ func Surveying(ctx context.Context, in *Reader, cfg SurveyConfig) (Survey, error
 		return s, nil
 	}
 	err := cfg.Ledger.Persons(ctx, cfg.Server, cfg.Input, func(p Person) error {
-		if !present.Seen(p.Key) && !Adopted(p) && p.Applied["active"] != "N" {
+		if leaving(p, present) {
 			s.Deactivate++
 		}
 		return nil
