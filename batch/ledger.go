@@ -37,6 +37,11 @@ type Ledger interface {
 	Persons(ctx context.Context, server, input string, fn func(Person) error) error
 	// Person returns what the ledger knows of the person key on server.
 	Person(ctx context.Context, server, key string) (p Person, ok bool, err error)
+	// LoginHolder returns the key of a person on server whose record holds
+	// login (compared case-insensitively, as VICIdial compares logins), or
+	// ok=false when no record does: a generated login must not be another
+	// person's.
+	LoginHolder(ctx context.Context, server, login string) (key string, ok bool, err error)
 	// Claim records, durably (it returns only after the commit), that run
 	// is about to send the request of each claim, unless the person's
 	// record forbids it. All claims of one call are one transaction. The
@@ -139,6 +144,10 @@ type Claim struct {
 	FullName string
 	Input    string // the input's absolute path
 	Line     int    // the row's line in the input
+	// Exclusive refuses the claim when another person's record on the
+	// server holds Login: a login vicionboard generated is chosen free,
+	// and two runs choosing at once must not both take it.
+	Exclusive bool
 }
 
 // ClaimResult is the answer to one Claim.
@@ -153,6 +162,9 @@ type ClaimResult struct {
 	// created, or in flight in a live run.
 	Prior    Person
 	HadPrior bool
+	// LoginHolder, for an Exclusive claim refused because another
+	// person's record holds its login, is that person's key.
+	LoginHolder string
 }
 
 // RowRecord is one row's outcome, for the ledger.
@@ -216,6 +228,9 @@ func (noLedger) Person(context.Context, string, string) (Person, bool, error) {
 	return Person{}, false, nil
 }
 func (noLedger) Persons(context.Context, string, string, func(Person) error) error { return nil }
+func (noLedger) LoginHolder(context.Context, string, string) (string, bool, error) {
+	return "", false, nil
+}
 func (noLedger) Claim(_ context.Context, _ RunID, claims []Claim) ([]ClaimResult, error) {
 	res := make([]ClaimResult, len(claims))
 	for i := range res {

@@ -83,6 +83,29 @@ func (d *DB) Person(ctx context.Context, server, key string) (batch.Person, bool
 	return p, ok, nil
 }
 
+// LoginHolder returns the key of a person on server whose record holds
+// login, compared case-insensitively; ok=false when none does.
+func (d *DB) LoginHolder(ctx context.Context, server, login string) (string, bool, error) {
+	key, ok, err := loginHolder(ctx, d.db, server, login, "")
+	return key, ok, d.wrap("login holder", err)
+}
+
+// loginHolder returns the key of a person on server other than except
+// whose record holds login.
+func loginHolder(ctx context.Context, q rowQuerier, server, login, except string) (string, bool, error) {
+	if login == "" {
+		return "", false, nil
+	}
+	var key string
+	err := q.QueryRowContext(ctx, `SELECT person_key FROM persons
+		WHERE login = ? COLLATE NOCASE AND login <> '' AND server = ? AND person_key <> ?
+		ORDER BY person_key LIMIT 1`, login, server, except).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return key, err == nil, err
+}
+
 // Known returns how many persons on server the ledger holds a created
 // account for, created from input.
 func (d *DB) Known(ctx context.Context, server, input string) (int, error) {
@@ -173,6 +196,15 @@ func (d *DB) claimTx(ctx context.Context, tx *txn, run batch.RunID, claims []bat
 			return err
 		}
 		results[i] = batch.ClaimResult{Granted: grant, Prior: p, HadPrior: ok}
+		if grant && c.Exclusive {
+			holder, taken, err := loginHolder(ctx, tx, c.Server, c.Login, c.Key)
+			if err != nil {
+				return err
+			}
+			if taken {
+				results[i].Granted, results[i].LoginHolder, grant = false, holder, false
+			}
+		}
 		switch {
 		case !grant:
 		case !ok:
@@ -226,6 +258,15 @@ func (d *DB) claimDry(ctx context.Context, run batch.RunID, claims []batch.Claim
 			return nil, d.wrap("claim", err)
 		}
 		results[i] = batch.ClaimResult{Granted: grant, Prior: p, HadPrior: ok}
+		if grant && c.Exclusive {
+			holder, taken, err := loginHolder(ctx, d.db, c.Server, c.Login, c.Key)
+			if err != nil {
+				return nil, d.wrap("claim", err)
+			}
+			if taken {
+				results[i].Granted, results[i].LoginHolder, grant = false, holder, false
+			}
+		}
 		if grant {
 			granted[pk{c.Server, c.Key}] = c
 		}
