@@ -3,6 +3,7 @@ package batch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -104,17 +105,108 @@ func TestCheckOffline(t *testing.T) {
 	}
 }
 
-func TestCheckWarnsOfUnknownInGroups(t *testing.T) {
-	srv := newSim(t, vicidialtest.Options{})
-	csv := "agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,in_groups\nigx,Start-2026,In Group,1,AGENTS,SALESLINE|NOSUCHGROUP\n"
-	sink := &captureSink{}
-	if err := batch.Check(context.Background(), reader(t, csv), sink, batch.CheckConfig{
-		Inspector: newClient(t, srv, "6666", "1234", zerolog.Nop()), APIUser: "6666"}); err != nil {
-		t.Fatal(err)
+// hintsCSV has rows whose predicted failures name their fix. The API user
+// is apiuser8 (level 8): line 3's level-9 probe fails on its level, so
+// ADMIN, which exists, was not found by the check.
+const hintsCSV = `agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,template,in_groups
+h1,Start-2026a,Before Any,1,NOPE,,
+h2,Start-2026b,Agent One,1,AGENTS,,
+h3,Start-2026c,Big Boss,9,ADMIN,,
+h4,Start-2026d,Agent Two,1,SUPPORT,,
+h5,Start-2026e,Agent Three,1,SALES,,
+h6,Start-2026f,Typo Group,1,SALSE,,
+h7,Start-2026g,Far Group,1,XYZQ,,
+h8,Start-2026h,Typo In Group,1,AGENTS,,SALESLINE|SALESLNE
+h9,Start-2026i,Copy Typo,,SUPPORTT,5555,
+h10,Start-2026j,Later Group,1,SUPERVISORS,,
+h11,Start-2026k,Typo Again,1,SUPERVISOR,,
+`
+
+// TestCheckNamesTheFix: the dry run lists the server's in-groups once and
+// names the closest to an unknown in_groups ID; a missing user group names
+// the groups the check's probes found on the rows up to it (sorted, the
+// closest last), the same whatever the number of workers.
+func TestCheckNamesTheFix(t *testing.T) {
+	want := map[int]struct {
+		status batch.Status
+		reason string
+	}{
+		2: {batch.StatusWouldFail, "user group does not exist on the server: NOPE (GROUP_NOT_FOUND)"},
+		4: {batch.StatusWouldFail, "the API user may not create accounts of this user level: level 9, API user level 8 (LEVEL_NOT_PERMITTED)"},
+		7: {batch.StatusWouldFail, `user group "SALSE" does not exist (groups found by this check: AGENTS, SALES, SUPPORT; closest: SALES) (GROUP_NOT_FOUND)`},
+		8: {batch.StatusWouldFail, `user group "XYZQ" does not exist (groups found by this check: AGENTS, SALES, SUPPORT) (GROUP_NOT_FOUND)`},
+		9: {batch.StatusInvalid, `in_groups: "SALESLNE" is not an in-group on the server (it has SALESLINE, SUPPORT, BILLING; closest: SALESLINE) (INVALID_INPUT)`},
+		10: {batch.StatusWouldFail, "would be copied, but its own values would not be applied: user group SUPPORTT does not exist " +
+			"(groups found by this check: AGENTS, SALES, SUPPORT; closest: SUPPORT) (INVALID_GROUP)"},
+		11: {batch.StatusWouldSucceed, "would be created by add_user (CREATED)"},
+		12: {batch.StatusWouldFail, `user group "SUPERVISOR" does not exist (groups found by this check: AGENTS, SALES, SUPERVISORS, SUPPORT; closest: SUPERVISORS) (GROUP_NOT_FOUND)`},
 	}
-	got := sink.rows[0].Out
-	if got.Status != batch.StatusWouldSucceed || len(got.Warnings) != 1 || !strings.Contains(got.Warnings[0], "NOSUCHGROUP") {
-		t.Errorf("got %s warnings %q, want WOULD_SUCCEED with a warning naming NOSUCHGROUP", got.Status, got.Warnings)
+	for _, workers := range []int{1, 4, 16} {
+		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
+			srv := newSim(t, vicidialtest.Options{})
+			sink := &captureSink{}
+			if err := batch.Check(context.Background(), reader(t, hintsCSV), sink, batch.CheckConfig{
+				Inspector: newClient(t, srv, "apiuser8", "apipass8", zerolog.Nop()), APIUser: "apiuser8", Workers: workers}); err != nil {
+				t.Fatal(err)
+			}
+			for line, w := range want {
+				got := sink.byLine(t, line)
+				if got.Status != w.status || got.Reason != w.reason {
+					t.Errorf("line %d: %s %q\nwant %s %q", line, got.Status, got.Reason, w.status, w.reason)
+				}
+			}
+			if n := countFunctions(srv)["ingroup_list"]; n != 1 {
+				t.Errorf("ingroup_list sent %d times, want once", n)
+			}
+		})
+	}
+}
+
+// TestCheckInGroupsUnchecked: a dry run that cannot list the in-groups
+// (the API user may not call ingroup_list, or no server) checks them no
+// more than the server does, and says so once.
+func TestCheckInGroupsUnchecked(t *testing.T) {
+	const csv = "agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,in_groups\n" +
+		"ig1,Start-2026a,In Group,1,AGENTS,SALESLINE|NOSUCHGROUP\nig2,Start-2026b,In Group Two,1,AGENTS,NOSUCHGROUP\n"
+	fx := vicidialtest.DefaultFixture()
+	noList := fx.Accounts[0] // 6666: level 9, every right
+	noList.User, noList.Pass = "nolist", "nolist-pass-1"
+	noList.APIAllowedFunctions = []string{"add_user", "copy_user", "user_details", "version"}
+	fx.Accounts = append(fx.Accounts, noList)
+	srv := newSim(t, vicidialtest.Options{Fixture: &fx})
+
+	for _, tt := range []struct {
+		name      string
+		inspector batch.Inspector
+		status    batch.Status
+		warnings  int
+	}{
+		{"not allowed", newClient(t, srv, "nolist", "nolist-pass-1", zerolog.Nop()), batch.StatusWouldSucceed, 1},
+		{"offline", nil, batch.StatusValid, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			buf, log := logBuffer()
+			sink := &captureSink{}
+			cfg := batch.CheckConfig{Inspector: tt.inspector, Logger: log}
+			if tt.inspector != nil {
+				cfg.APIUser = "nolist"
+			}
+			if err := batch.Check(context.Background(), reader(t, csv), sink, cfg); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range sink.rows {
+				if r.Out.Status != tt.status {
+					t.Errorf("line %d: %s (%s), want %s", r.Row.Line, r.Out.Status, r.Out.Reason, tt.status)
+				}
+			}
+			logs := buf.String()
+			if n := strings.Count(logs, "may not list in-groups"); n != tt.warnings {
+				t.Errorf("%d warnings about ingroup_list, want %d: %s", n, tt.warnings, logs)
+			}
+			if strings.Contains(logs, "nolist-pass-1") {
+				t.Errorf("the log shows the password: %s", logs)
+			}
+		})
 	}
 }
 

@@ -23,6 +23,10 @@ type Options struct {
 	// password (a keyed hash: the ledger remembers it instead of the
 	// password, to tell when HR changed it).
 	PassDigest func(password string) string
+	// InGroups are the server's in-groups (see FetchInGroups): an
+	// in_groups ID not among them, compared without case, is a problem.
+	// nil means unknown: in_groups are then not checked against a list.
+	InGroups []string
 }
 
 // Limits of the fields, from VICIdial's database columns.
@@ -140,6 +144,7 @@ type problems struct {
 	list     []Problem
 	warnings []string
 	strict   bool
+	inGroups []string // the server's in-groups; nil = unknown
 }
 
 func (p *problems) add(col, format string, args ...any) {
@@ -244,13 +249,21 @@ func badChars(v string, secret bool) string {
 }
 
 // text cleans a free-text field; a change is a warning, or a problem when
-// strict.
+// strict. A "?" where a letter should be (see lostLetters) says so, with
+// the fix: a warning besides the cleaning's, or the problem when strict.
 func (p *problems) text(col, v string, max int) string {
 	c := clean(v)
 	if c != v {
-		if p.strict {
+		lost := lostLetters(v, col == "agent_full_name")
+		switch {
+		case p.strict && lost:
+			p.add(col, "%s has \"?\" where a letter should be: %s", quote(v), lostLettersFix)
+		case p.strict:
 			p.add(col, "%s has characters VICIdial would delete or change (it would store %s)", quote(v), quote(c))
-		} else {
+		default:
+			if lost {
+				p.warnings = append(p.warnings, fmt.Sprintf("%s %s has \"?\" where a letter should be: %s", col, quote(v), lostLettersFix))
+			}
 			p.warnings = append(p.warnings, fmt.Sprintf("%s cleaned: %s -> %s", col, quote(v), quote(c)))
 		}
 	}
@@ -271,7 +284,7 @@ func (p *problems) flag(col, v string) {
 // error is a *ValidationError listing every problem; the plan's warnings
 // are set either way.
 func Prepare(f Fields, opts Options) (Plan, error) {
-	p := &problems{strict: opts.Strict}
+	p := &problems{strict: opts.Strict, inGroups: opts.InGroups}
 	p.id("agent_user", f.Login, 2, maxLogin, false)
 	p.id("agent_pass", f.Pass, 2, maxPass, true)
 	name := ""
@@ -279,8 +292,12 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 		p.add("agent_full_name", "required")
 	} else {
 		name = p.text("agent_full_name", f.FullName, maxFullName)
-		if name == "" {
-			p.add("agent_full_name", "%s has nothing VICIdial would keep", quote(f.FullName))
+		switch {
+		case name != "":
+		case lostLetters(f.FullName, true):
+			p.add("agent_full_name", "%s has nothing VICIdial would keep: its \"?\" are characters the export could not encode; export as \"CSV UTF-8\" or .xlsx", quote(f.FullName))
+		default:
+			p.add("agent_full_name", "%s has nothing VICIdial would keep: %s", quote(f.FullName), nothingKeptFix)
 		}
 	}
 
@@ -407,8 +424,62 @@ func (p *problems) addRequest(f Fields, name string) vicidial.AddUserRequest {
 			}
 			p.add("in_groups", "%s is not an in-group ID (letters, digits, - and _; separate IDs with |)", quote(id))
 		}
+		p.knownInGroups(req.InGroups)
 	}
 	return req
+}
+
+// knownInGroups checks in-group IDs against the server's list, when it is
+// known: an ID on no in-group of the server (compared without case) is a
+// problem that names the server's in-groups and the closest one. The
+// server itself would store any ID, and the agent would find no calls.
+func (p *problems) knownInGroups(ids []string) {
+	if p.inGroups == nil {
+		return
+	}
+	known := func(id string) bool { return containsFold(p.inGroups, id) }
+	if len(ids) > 8 { // a long cell: one map rather than a scan per ID
+		set := make(map[string]bool, len(p.inGroups))
+		for _, g := range p.inGroups {
+			set[strings.ToLower(g)] = true
+		}
+		known = func(id string) bool { return set[strings.ToLower(id)] }
+	}
+	var unknown []string
+	var seen map[string]bool // the unknown IDs, lower-case
+	for _, id := range ids {
+		if known(id) {
+			continue
+		}
+		if lower := strings.ToLower(id); !seen[lower] {
+			if seen == nil {
+				seen = map[string]bool{}
+			}
+			seen[lower] = true
+			unknown = append(unknown, id)
+		}
+	}
+	has := "it has none"
+	if len(p.inGroups) > 0 {
+		has = "it has " + listNames(p.inGroups)
+	}
+	for i, id := range unknown {
+		if i == maxBadIDs {
+			p.add("in_groups", "and %d more that are not in-groups on the server", len(unknown)-maxBadIDs)
+			break
+		}
+		p.add("in_groups", "%s is not an in-group on the server (%s)", quote(id), withClosest(has, id, p.inGroups))
+	}
+}
+
+// containsFold reports whether list holds s, compared without case.
+func containsFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // optional validates the optional columns add_user and update_user share.

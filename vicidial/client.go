@@ -12,7 +12,6 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -323,27 +322,6 @@ func (c *Client) Version(ctx context.Context) (VersionInfo, error) {
 		return v, nil
 	}
 	return VersionInfo{}, &ResponseError{Kind: KindUnparseable, Status: 200, Excerpt: c.describe(line, f)}
-}
-
-var chooseFile = regexp.MustCompile(`choose_file\('([^']*)',`)
-
-// InGroups lists the server's active in-groups (ingroup_list).
-func (c *Client) InGroups(ctx context.Context) ([]string, error) {
-	f := c.newForm("ingroup_list")
-	body, err := c.roundTrip(ctx, "ingroup_list", "", f)
-	if err != nil {
-		return nil, err
-	}
-	if strings.HasPrefix(string(body), "ERROR: ") {
-		if _, err := f.parse(body); err != nil {
-			return nil, err
-		}
-	}
-	var ids []string
-	for _, m := range chooseFile.FindAllSubmatch(body, -1) {
-		ids = append(ids, string(m[1]))
-	}
-	return ids, nil
 }
 
 func (c *Client) describe(line Line, f *form) string {

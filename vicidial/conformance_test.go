@@ -18,8 +18,9 @@ import (
 
 // The client implements what the pipeline needs.
 var (
-	_ batch.Accounts  = (*vicidial.Client)(nil)
-	_ batch.Inspector = (*vicidial.Client)(nil)
+	_ batch.Accounts      = (*vicidial.Client)(nil)
+	_ batch.Inspector     = (*vicidial.Client)(nil)
+	_ batch.InGroupLister = (*vicidial.Client)(nil)
 )
 
 // target is a server the conformance suite runs against: the simulator

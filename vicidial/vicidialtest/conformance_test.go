@@ -236,6 +236,13 @@ func TestInGroupList(t *testing.T) {
 			t.Errorf("ingroup_list lacks %s: %q", g, body)
 		}
 	}
+	// One link per in-group, and an HTML page, not an API line.
+	if n := strings.Count(body, "choose_file("); n != 3 {
+		t.Errorf("ingroup_list has %d links, want 3: %q", n, body)
+	}
+	if !strings.HasPrefix(body, "<") {
+		t.Errorf("ingroup_list answered %q, want an HTML page", body)
+	}
 }
 
 func TestUsersCSV(t *testing.T) {
