@@ -8,12 +8,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/mapping"
 	"github.com/vicionboard/vicionboard/report"
 )
 
@@ -74,22 +78,40 @@ const (
 )
 
 func (a *app) templateCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "template FILE.xlsx|FILE.csv",
-		Short: "Write a starter input file: the columns, and example add and copy rows",
+	var mapPath string
+	cmd := &cobra.Command{
+		Use:   "template FILE.xlsx|FILE.csv | template --map FILE.yaml",
+		Short: "Write a starter input file (the columns, and example add and copy rows), or a starter mapping",
 		Long: `Write a starter input file for HR to fill in: every column vicionboard understands, and four
 example rows (two add_user rows, two copy_user rows from the template account 5555) to replace.
 The format follows the extension: an .xlsx workbook gets a second sheet, "Columns", explaining each
 column (required or not, and its rule), and its columns are formatted as text so that a login 007 or
 a phone 0123 keeps its zeros; for a .csv the explanation is printed on stdout. An existing file is
-never overwritten (exit 2).`,
+never overwritten (exit 2).
+
+With --map FILE.yaml, write a starter mapping instead: how the columns of an HR export (Employee ID,
+First Name, Last Name, Preferred Name, Work Email, Department, Job Title, Manager, Hire Date,
+Location, Phone Extension) become VICIdial fields, every field with its rule as a comment, for
+--map to read HR's export as it is.`,
 		Example: `  vicionboard template new_hires.xlsx
-  vicionboard template new_hires.csv > columns.txt`,
-		Args: cobra.ExactArgs(1),
+  vicionboard template new_hires.csv > columns.txt
+  vicionboard template --map hr-mapping.yaml`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("map") {
+				if len(args) > 0 {
+					return usagef("template --map %s: a starter mapping is written alone; write the starter input %s with another template command", mapPath, args[0])
+				}
+				return a.writeMappingTemplate(mapPath)
+			}
+			if len(args) != 1 {
+				return usagef("template: name the file to write (FILE.xlsx or FILE.csv), or give --map FILE.yaml")
+			}
 			return a.writeTemplate(args[0])
 		},
 	}
+	cmd.Flags().StringVar(&mapPath, "map", "", "write a starter mapping (YAML) for --map instead of a starter input")
+	return cmd
 }
 
 // writeTemplate writes the starter input at path, in the format its
@@ -270,4 +292,56 @@ func writeTemplateXLSX(w io.Writer) error {
 	}
 	f.SetActiveSheet(0)
 	return f.Write(w)
+}
+
+// mappingFields returns the fields a mapping may set: the input columns
+// batch understands (the csv tags of batch.Fields).
+func mappingFields() []string {
+	t := reflect.TypeFor[batch.Fields]()
+	fields := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		fields = append(fields, t.Field(i).Tag.Get("csv"))
+	}
+	return fields
+}
+
+// mappingDocs documents each field of a mapping by its templateColumns
+// entry: the columns that are fields, in the starter input's order.
+func mappingDocs() []mapping.FieldDoc {
+	var docs []mapping.FieldDoc
+	for _, c := range templateColumns {
+		if !slices.Contains(mappingFields(), c.name) {
+			continue
+		}
+		docs = append(docs, mapping.FieldDoc{Name: c.name,
+			Rule: fmt.Sprintf("%s (add_user: %s; copy_user: %s): %s", c.name, c.add, c.copy, c.rule)})
+	}
+	return docs
+}
+
+// writeMappingTemplate writes the starter mapping at path, never over a
+// file.
+func (a *app) writeMappingTemplate(path string) error {
+	if ext := strings.ToLower(filepath.Ext(path)); ext != ".yaml" && ext != ".yml" {
+		return usagef("template --map %s: name the file .yaml (a mapping is YAML)", path)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, report.FileMode)
+	if errors.Is(err, fs.ErrExist) {
+		return usagef("template --map %s: the file exists; it is not overwritten (remove it, or choose another name)", path)
+	}
+	if err != nil {
+		return usagef("template --map: %w", err)
+	}
+	err = mapping.WriteStarter(f, mappingDocs())
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(path)
+		return fmt.Errorf("template --map %s: %w", path, err)
+	}
+	fmt.Fprintf(a.stdout, "wrote %s: a starter mapping for an HR export with the columns\n  %s.\n"+
+		"Each field's rule is a comment above it. Change the column names to your export's, then: vicionboard check --map %s EXPORT.csv\n",
+		path, strings.Join(mapping.StarterHeader, ", "), path)
+	return nil
 }

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/spf13/pflag"
+	"go.yaml.in/yaml/v3"
+)
+
+// profileHelp describes --profile files, for a command's --help.
+const profileHelp = `A profile (--profile FILE.yaml) holds the settings of a job that runs unattended, such as a nightly
+import. It is YAML:
+
+  url: https://dialer.example.com
+  api_user: vicionboard
+  api_pass_file: /etc/vicionboard/api-pass   # or api_pass_env: NIGHTLY_VICIDIAL_PASS
+  ledger: /var/lib/vicionboard/ledger.db
+  map: hr-mapping.yaml
+  flags: {workers: 4, rate: 5, update: true, deactivate-missing: true, key: Employee ID}
+
+url, api_user, api_pass_file, ledger and map set the flags of the same names (--api-user...);
+api_pass_env names the environment variable that holds the API password; flags sets any other flag
+by its name. A flag given on the command line wins over the profile. Relative paths (api_pass_file,
+ledger, map, and the flags ca-file, out and report) are relative to the profile's directory. The
+password itself never goes in a profile, so the file may be readable by others.`
+
+// profileMsgPassword refuses a password in a profile; it never quotes the
+// value.
+const profileMsgPassword = "the password never goes in a profile: use api_pass_file or api_pass_env"
+
+// profileKeys are a profile's top-level keys, and the flag each sets
+// ("" for flags:, a mapping of flags).
+var profileKeys = []struct{ key, flag string }{
+	{"url", "url"},
+	{"api_user", "api-user"},
+	{"api_pass_file", "api-pass-file"},
+	{"api_pass_env", "api-pass-env"},
+	{"ledger", "ledger"},
+	{"map", "map"},
+	{"flags", ""},
+}
+
+// profilePathFlags are the flags whose relative values are relative to the
+// profile's directory.
+var profilePathFlags = []string{"api-pass-file", "ledger", "map", "ca-file", "out", "report"}
+
+// profile is a loaded --profile file: the flags it sets.
+type profile struct {
+	path     string
+	settings []profileSetting
+}
+
+// profileSetting is one flag a profile sets.
+type profileSetting struct {
+	flag  string // the flag's name
+	key   string // the key as the profile writes it, for messages
+	value string
+	line  int
+}
+
+// profileError is a problem of a profile file at a line.
+type profileError struct {
+	file string
+	line int
+	msg  string
+}
+
+// Error returns "FILE:LINE: MSG".
+func (e *profileError) Error() string {
+	if e.line > 0 {
+		return fmt.Sprintf("%s:%d: %s", e.file, e.line, e.msg)
+	}
+	return fmt.Sprintf("%s: %s", e.file, e.msg)
+}
+
+// profileErrors returns errs, each a *profileError, as one usage error.
+func profileErrors(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	return &usageError{errors.Join(errs...)}
+}
+
+// loadProfile reads the profile at path. Every problem is reported at
+// once, each with its line: a key that is not a profile's (with the
+// closest), a password, a value that is not a single one.
+func loadProfile(path string) (*profile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("--profile: %w", err)
+	}
+	p := &profile{path: path}
+	var errs []error
+	fail := func(line int, format string, args ...any) {
+		errs = append(errs, &profileError{file: path, line: line, msg: fmt.Sprintf(format, args...)})
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line, msg := yamlLine(err)
+		fail(line, "not valid YAML: %s", msg)
+		return nil, profileErrors(errs)
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	if root.Kind == yaml.DocumentNode || root.Kind == 0 || root.Tag == "!!null" {
+		fail(1, "the profile is empty (see vicionboard run --help)")
+		return nil, profileErrors(errs)
+	}
+	if root.Kind != yaml.MappingNode {
+		fail(root.Line, "a profile is a YAML mapping of key: value lines (url: ..., api_user: ..., flags: {...})")
+		return nil, profileErrors(errs)
+	}
+	dir := filepath.Dir(path)
+	seen := map[string]int{} // flag -> line
+	add := func(flag, key string, v *yaml.Node) {
+		value, ok := profileValue(v)
+		switch {
+		case !ok:
+			fail(v.Line, "%s: write one value, as on the command line", key)
+			return
+		case seen[flag] > 0:
+			fail(v.Line, "%s: --%s is set twice (also on line %d)", key, flag, seen[flag])
+			return
+		}
+		seen[flag] = v.Line
+		if slices.Contains(profilePathFlags, flag) && value != "" && !filepath.IsAbs(value) {
+			value = filepath.Join(dir, value)
+		}
+		p.settings = append(p.settings, profileSetting{flag: flag, key: key, value: value, line: v.Line})
+	}
+	var keys []string
+	for _, k := range profileKeys {
+		keys = append(keys, k.key)
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		key := strings.TrimSpace(k.Value)
+		if isPasswordKey(key) {
+			fail(k.Line, "%s: %s", key, profileMsgPassword)
+			continue
+		}
+		j := slices.IndexFunc(profileKeys, func(pk struct{ key, flag string }) bool { return pk.key == key })
+		if j < 0 {
+			msg := fmt.Sprintf("%q is not a profile key", key)
+			if c := closestName(key, keys); c != "" {
+				msg += fmt.Sprintf(": did you mean %s?", c)
+			} else {
+				msg += " (the keys: " + strings.Join(keys, ", ") + "; other flags go under flags:)"
+			}
+			fail(k.Line, "%s", msg)
+			continue
+		}
+		switch key {
+		case "flags":
+			if v.Kind != yaml.MappingNode {
+				fail(v.Line, "flags: a mapping of flag names to values, e.g. flags: {workers: 4, update: true}")
+				continue
+			}
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				fk, fv := v.Content[j], v.Content[j+1]
+				name := strings.TrimPrefix(strings.TrimSpace(fk.Value), "--")
+				if isPasswordKey(name) {
+					fail(fk.Line, "flags: %s: %s", name, profileMsgPassword)
+					continue
+				}
+				add(name, "flags: "+name, fv)
+			}
+			continue
+		case "url":
+			if u, err := url.Parse(v.Value); err == nil && u.User != nil {
+				if _, has := u.User.Password(); has {
+					fail(v.Line, "url: holds a password: %s", profileMsgPassword)
+					continue
+				}
+			}
+		case "api_pass_env":
+			if !envName(v.Value) {
+				// Not quoted: it may be the password itself.
+				fail(v.Line, "api_pass_env names the environment variable that holds the password (letters, digits and _, e.g. NIGHTLY_VICIDIAL_PASS); %s", profileMsgPassword)
+				continue
+			}
+		}
+		add(profileKeys[j].flag, key, v)
+	}
+	if seen["api-pass-file"] > 0 && seen["api-pass-env"] > 0 {
+		fail(max(seen["api-pass-file"], seen["api-pass-env"]), "api_pass_file and api_pass_env: give one (where the API password comes from)")
+	}
+	if err := profileErrors(errs); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// apply sets each flag the profile names on fs, unless the command line
+// set it (fs.Changed): the command line wins. A flag the profile sets
+// counts as Changed afterwards. Every problem is reported at once: a flag
+// fs does not have (with the closest), a value the flag refuses.
+func (p *profile) apply(fs *pflag.FlagSet) error {
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	var errs []error
+	for _, s := range p.settings {
+		if fs.Lookup(s.flag) == nil {
+			msg := fmt.Sprintf("%s: this command has no flag --%s", s.key, s.flag)
+			if c := closestName(s.flag, names); c != "" {
+				msg += fmt.Sprintf(": did you mean %s?", c)
+			}
+			errs = append(errs, &profileError{file: p.path, line: s.line, msg: msg})
+			continue
+		}
+		if fs.Changed(s.flag) {
+			continue
+		}
+		if err := fs.Set(s.flag, s.value); err != nil {
+			errs = append(errs, &profileError{file: p.path, line: s.line, msg: fmt.Sprintf("%s: %v", s.key, err)})
+		}
+	}
+	return profileErrors(errs)
+}
+
+// profileValue returns a scalar's text (true, 4, a string), or false for a
+// list, a mapping or nothing.
+func profileValue(n *yaml.Node) (string, bool) {
+	for range 10 {
+		if n.Kind != yaml.AliasNode || n.Alias == nil {
+			break
+		}
+		n = n.Alias
+	}
+	if n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return "", false
+	}
+	return n.Value, true
+}
+
+// isPasswordKey reports whether a profile key would hold a password.
+func isPasswordKey(key string) bool {
+	k := strings.ReplaceAll(strings.ToLower(strings.TrimSpace(key)), "-", "_")
+	switch k {
+	case "pass", "password", "passwd", "api_pass", "api_password", "api_passwd", "secret":
+		return true
+	}
+	return strings.HasSuffix(k, "_password") || strings.HasSuffix(k, "_passwd")
+}
+
+// envName reports whether s is a plausible environment variable name.
+func envName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if r != '_' && !(r < unicode.MaxASCII && (unicode.IsLetter(r) || i > 0 && unicode.IsDigit(r))) {
+			return false
+		}
+	}
+	return true
+}
+
+// closestName returns the name in names that s probably means (the same
+// but for case, - and _, or one or two edits away), or "".
+func closestName(s string, names []string) string {
+	norm := func(x string) string { return strings.ReplaceAll(strings.ToLower(strings.TrimSpace(x)), "-", "_") }
+	c := norm(s)
+	best, bestD := "", 1<<30
+	for _, n := range names {
+		d := editDistance(c, norm(n))
+		limit := 1
+		if len(c) >= 6 {
+			limit = 2
+		}
+		if d <= limit && d < bestD {
+			best, bestD = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// yamlLine splits a yaml error "yaml: line N: MSG" into N and MSG.
+func yamlLine(err error) (int, string) {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if i := strings.Index(rest, ": "); i > 0 {
+			if n, err := strconv.Atoi(rest[:i]); err == nil {
+				return n, rest[i+2:]
+			}
+		}
+	}
+	return 0, msg
+}
