@@ -7,10 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
-
+	"github.com/vicionboard/vicionboard/batch/naming"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
 
@@ -93,43 +90,13 @@ func isCleanText(s string) bool {
 	return true
 }
 
-// specialLetters are letters that Unicode decomposition does not reduce to
-// ASCII.
-var specialLetters = strings.NewReplacer(
-	"ß", "ss", "ẞ", "SS", "æ", "ae", "Æ", "AE", "ø", "o", "Ø", "O", "œ", "oe", "Œ", "OE",
-	"ł", "l", "Ł", "L", "đ", "d", "Đ", "D", "ð", "d", "Ð", "D", "þ", "th", "Þ", "Th", "ı", "i",
-)
-
-// transliterate turns accented letters into their ASCII base letters.
-func transliterate(s string) string {
-	if isASCII(s) {
-		return s
-	}
-	s = specialLetters.Replace(s)
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, s)
-	if err != nil {
-		return s
-	}
-	return out
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
 // clean returns s as VICIdial would store it, after transliteration, with
 // spaces collapsed.
 func clean(s string) string {
 	if isCleanText(s) {
 		return s // the common case: nothing to clean
 	}
-	s = transliterate(s)
+	s = naming.Transliterate(s)
 	kept := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		if isTextByte(s[i]) { // a byte of a non-ASCII rune never is
