@@ -9,7 +9,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 LDFLAGS := $(if $(VERSION),-ldflags "-X main.version=$(VERSION)")
 CHROMIUM ?= chromium
 
-.PHONY: all build install test demo lint bench screenshot generate clean
+.PHONY: all build install test demo demo-hr lint bench screenshot generate clean
 
 all: lint test build
 
@@ -27,6 +27,10 @@ test:
 ## demo: the built-in simulator plus a run of samples/new_hires.csv.
 demo: build
 	./$(BIN) demo samples/new_hires.csv
+
+## demo-hr: an HR system's export (samples/hr_export.csv) with its mapping: logins and passwords generated.
+demo-hr: build
+	./$(BIN) demo samples/hr_export.csv --map samples/hr_mapping.yaml
 
 ## screenshot: samples/report.png, the demo's HTML report in headless Chromium.
 screenshot: demo

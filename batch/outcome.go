@@ -51,6 +51,7 @@ const (
 	CodeDeactivated      = "DEACTIVATED"         // --deactivate-missing: a leaver's account was set active=N
 	CodeReactivated      = "REACTIVATED"         // --deactivate-missing: a person back in the export was set active=Y
 	CodeInactive         = "INACTIVE"            // the row's active column is N: no account is created
+	CodeLoginTaken       = "LOGIN_TAKEN"         // a generated login was taken by another person while the run chose it
 )
 
 // Outcome is what happened to one row.
@@ -67,6 +68,10 @@ type Outcome struct {
 	// Key is the row's person key ("" when it has none: an unreadable or
 	// invalid row).
 	Key string
+	// Password is the password vicionboard generated for the row, when
+	// the account has it (or may have it: UNKNOWN): the result file shows
+	// it in its agent_pass column. Never logged.
+	Password string
 }
 
 // WarningText joins the warnings for the result_warnings column.

@@ -12,6 +12,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
+
+	"github.com/vicionboard/vicionboard/batch/mapping"
 )
 
 // Column names the reader treats specially.
@@ -57,6 +59,7 @@ type record struct {
 	line  int
 	cells []string
 	err   *InputError
+	gen   Generation // what the mapping asks to generate
 }
 
 // source yields the records of an input: the CSV splitter, or a worksheet
@@ -81,6 +84,8 @@ type decoder struct {
 	queue  chan record
 	stop   chan struct{}
 	isRes  bool
+	bind   *mapping.Binder // the --map mapping bound to the header, or nil
+	file   string
 }
 
 // GetCSVRow implements gocsv.SimpleDecoder.
@@ -93,6 +98,20 @@ func (d *decoder) GetCSVRow() ([]string, error) {
 	if err != nil {
 		return nil, err // io.EOF at the end
 	}
+	var out []string
+	if rec.err == nil {
+		out = make([]string, len(rec.cells))
+		for i, c := range rec.cells {
+			c = strings.TrimSpace(c)
+			if d.isRes {
+				c = undefuse(c)
+			}
+			out[i] = c
+		}
+		if d.bind != nil {
+			out = d.mapRecord(&rec, out)
+		}
+	}
 	select {
 	case d.queue <- rec:
 	case <-d.stop:
@@ -101,15 +120,25 @@ func (d *decoder) GetCSVRow() ([]string, error) {
 	if rec.err != nil {
 		return []string{}, nil
 	}
-	out := make([]string, len(rec.cells))
-	for i, c := range rec.cells {
-		c = strings.TrimSpace(c)
-		if d.isRes {
-			c = undefuse(c)
-		}
-		out[i] = c
-	}
 	return out, nil
+}
+
+// mapRecord applies the mapping to a record's trimmed cells and returns
+// the values of the binder's fields; a value the mapping cannot map makes
+// the record unreadable (an INVALID row naming the cell).
+func (d *decoder) mapRecord(rec *record, cells []string) []string {
+	m, err := d.bind.Apply(cells)
+	if err != nil {
+		col := 0
+		var ve *mapping.ValueError
+		if errors.As(err, &ve) {
+			col = ve.Column
+		}
+		rec.err = &InputError{File: d.file, Line: rec.line, Column: col, Msg: err.Error()}
+		return nil
+	}
+	rec.gen = Generation{LoginPattern: m.LoginPattern, First: m.First, Last: m.Last}
+	return m.Values
 }
 
 // GetCSVRows implements gocsv.SimpleDecoder; the Reader never uses it.
@@ -485,6 +514,10 @@ type ReaderOptions struct {
 	// Sheet names the worksheet of an .xlsx workbook to read; "" means the
 	// first one. It is ignored for CSV.
 	Sheet string
+	// Map, when set, maps the input's columns onto the fields (--map): the
+	// header then needs no VICIdial column names, and every column stays
+	// in Columns, to be carried to the result file.
+	Map *mapping.Mapping
 }
 
 // NewReader reads and checks the header of the input in r (CSV text or an
@@ -585,12 +618,23 @@ func NewReaderOptions(r io.Reader, file string, opts ReaderOptions) (rd *Reader,
 		rd.keep = append(rd.keep, i)
 	}
 	_, rd.isResult = rd.resultIdx[colStatus]
-	if msg := headerProblem(header, seen, in.comma); msg != "" {
+	fields := rd.normalised
+	var bind *mapping.Binder
+	if opts.Map != nil {
+		if bind, err = opts.Map.Bind(header); err != nil {
+			return nil, fmt.Errorf("%s does not fit the header of %s: %w", opts.Map.File(), file, err)
+		}
+		fields = bind.Fields()
+		if msg := mappedProblem(fields, opts.Map); msg != "" {
+			return nil, fmt.Errorf("%s: %s", opts.Map.File(), msg)
+		}
+	} else if msg := headerProblem(header, seen, in.comma); msg != "" {
 		return nil, &InputError{File: file, Line: line, Msg: msg}
 	}
 	src.setWidth(len(header))
 	rd.stop = make(chan struct{})
-	rd.dec = &decoder{s: src, header: rd.normalised, queue: make(chan record, 4), stop: rd.stop, isRes: rd.isResult}
+	rd.dec = &decoder{s: src, header: fields, queue: make(chan record, 4), stop: rd.stop, isRes: rd.isResult,
+		bind: bind, file: file}
 	rd.rows = make(chan Fields)
 	rd.errc = make(chan error, 1)
 	go func() {
@@ -609,9 +653,8 @@ var requiredColumns = []string{"agent_user", "agent_pass", "agent_full_name"}
 // knownColumns are the header names the reader understands, normalised.
 var knownColumns = sync.OnceValue(func() map[string]bool {
 	known := map[string]bool{colSourceUser: true}
-	t := reflect.TypeFor[Fields]()
-	for i := range t.NumField() {
-		known[t.Field(i).Tag.Get("csv")] = true
+	for _, f := range FieldNames() {
+		known[f] = true
 	}
 	for _, c := range resultColumns {
 		known[c] = true
@@ -672,6 +715,41 @@ func headerProblem(header []string, seen map[string]int, comma rune) string {
 		}
 	}
 	return strings.Join(append(parts, suggestColumns(header, wanted)...), "; ")
+}
+
+// mappedProblem returns what a mapping leaves missing of the fields a row
+// needs (fields are the ones it sets), or "". A password it does not set
+// is generated.
+func mappedProblem(fields []string, m *mapping.Mapping) string {
+	has := map[string]bool{}
+	for _, f := range fields {
+		has[f] = true
+	}
+	var missing []string
+	if !has["agent_user"] && !m.GeneratesLogin() {
+		missing = append(missing, `agent_user (map a login column, or generate one: agent_user: {generate: "{f}{last}"})`)
+	}
+	if !has["agent_full_name"] {
+		missing = append(missing, `agent_full_name (e.g. agent_full_name: "{First Name} {Last Name}")`)
+	}
+	if !has[colTemplate] && !(has["agent_user_level"] && has["agent_user_group"]) {
+		missing = append(missing, "template, or both agent_user_level and agent_user_group (a constant, e.g. agent_user_level: 1, or a column with a value map)")
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return "the mapping sets no " + strings.Join(missing, "; no ") + ", and the input has no such column"
+}
+
+// FieldNames returns the names of the fields a row has (the input columns
+// vicionboard understands, as the API names them), for a mapping.
+func FieldNames() []string {
+	t := reflect.TypeFor[Fields]()
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		names = append(names, t.Field(i).Tag.Get("csv"))
+	}
+	return names
 }
 
 // foundColumns lists the header's cells for a message, the list and each
@@ -833,7 +911,7 @@ func (r *Reader) Next() (Row, error) {
 		return Row{}, io.EOF
 	}
 	rec := <-r.dec.queue
-	row := Row{Seq: r.seq, Line: rec.line, Err: rec.err}
+	row := Row{Seq: r.seq, Line: rec.line, Err: rec.err, Gen: rec.gen}
 	r.seq++
 	row.Cells = make([]string, len(r.keep))
 	for i, idx := range r.keep {

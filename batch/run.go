@@ -98,8 +98,11 @@ type Config struct {
 	// password instead of the password, so that --update can tell that HR
 	// changed one ("agent_pass changed").
 	PassDigest func(password string) string
-	Logger     zerolog.Logger
-	Now        func() time.Time
+	// Generate says how logins and passwords HR does not give are
+	// generated.
+	Generate Generating
+	Logger   zerolog.Logger
+	Now      func() time.Time
 }
 
 // StopError is returned when a run stopped sending before the end because of
@@ -119,6 +122,8 @@ func (e *StopError) Unwrap() error { return e.Cause }
 type run struct {
 	cfg      Config
 	log      zerolog.Logger
+	gen      *generator
+	inGroups []string        // the server's in-groups; nil when unknown (not checked)
 	canCheck bool            // user_details may be used to settle unknown outcomes
 	runCtx   context.Context // Run's context: once it is done (an interrupt), no call starts
 
@@ -230,7 +235,17 @@ func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
 
 	if cfg.APIUser != "" && ctx.Err() == nil {
 		r.preflight(callCtx)
+		if !r.stopped.Load() {
+			// After the credentials are proven: a wrong password on
+			// ingroup_list would count towards the server's lockout.
+			r.inGroups = FetchInGroups(callCtx, cfg.Accounts, r.log)
+		}
 	}
+	var lookup loginLookup
+	if r.canCheck {
+		lookup = func(_ context.Context, login string) (bool, error) { return r.loginExists(callCtx, login) }
+	}
+	r.gen = newGenerator(cfg.Generate, cfg.Keys, cfg.Ledger, cfg.Server, lookup)
 
 	w := newOrderedWriter(sink, 4*cfg.Workers+2*claimAhead+16, r.stop)
 	// Not errgroup.WithContext: a job's error must not cut off the calls in
@@ -352,7 +367,24 @@ func (r *run) claimGroup(ctx context.Context, batch []*task) {
 
 func (r *run) claimOf(t *task) Claim {
 	return Claim{Server: r.cfg.Server, Key: t.key, Login: t.plan.Login(), FullName: t.plan.FullName(),
-		Input: r.cfg.Input, Line: t.row.Line}
+		Input: r.cfg.Input, Line: t.row.Line, Exclusive: t.plan.GeneratedLogin}
+}
+
+// loginExists asks the server whether login exists, for a generated login.
+func (r *run) loginExists(ctx context.Context, login string) (bool, error) {
+	if r.stopped.Load() || r.runCtx.Err() != nil {
+		return false, errNotSent
+	}
+	_, err := r.cfg.Accounts.UserDetails(ctx, login)
+	r.noteTransport(err)
+	r.stopIfFatal(err)
+	switch {
+	case err == nil:
+		return true, nil
+	case vicidial.ReasonOf(err) == vicidial.ReasonUserNotFound:
+		return false, nil
+	}
+	return false, err
 }
 
 // dispatch hands a claimed task to a worker, or settles it at once when
@@ -385,6 +417,11 @@ func (r *run) dispatch(ctx, callCtx context.Context, g *errgroup.Group, t *task)
 // person was created meanwhile, or another live run is sending it.
 func (r *run) refused(t *task) Outcome {
 	p := t.claimRes.Prior
+	if h := t.claimRes.LoginHolder; h != "" {
+		return Outcome{Status: StatusError, Code: CodeLoginTaken, Warnings: t.plan.Warnings, At: r.now(),
+			Reason: fmt.Sprintf("not sent: the generated login %s was taken by another person (%s) while this run chose it; the next run chooses another (%s)",
+				t.plan.Login(), h, CodeLoginTaken)}
+	}
 	if p.State == PersonCreated {
 		return alreadyCreated(p, t.plan, t.key, r.now())
 	}
@@ -581,6 +618,7 @@ func (r *run) finish(t *task, out Outcome, effect Effect) Outcome {
 	if out.At.IsZero() {
 		out.At = r.now()
 	}
+	showPassword(t, &out)
 	r.logOutcome(t.row, t.plan, out)
 	r.record(t, out, effect)
 	return out
@@ -703,7 +741,12 @@ func (r *run) triage(ctx context.Context, row Row, logins, keys *LoginIndex) (Ou
 	if row.Prior != nil && Status(row.Prior.Status).Done() {
 		return r.carry(ctx, row, logins, keys), nil
 	}
-	plan, invalid := screen(row, Options{Strict: r.cfg.Strict, PassDigest: r.cfg.PassDigest}, logins, now)
+	row, failed := r.gen.fill(ctx, row, logins)
+	if failed != nil {
+		return r.finish(&task{row: row}, *failed, EffectNone), nil
+	}
+	plan, invalid := screen(row, Options{Strict: r.cfg.Strict, PassDigest: r.cfg.PassDigest, InGroups: r.inGroups}, logins, now)
+	plan = generated(row, plan)
 	t := &task{row: row, plan: plan}
 	if invalid != nil {
 		return r.finish(t, *invalid, EffectNone), nil

@@ -23,7 +23,7 @@ var rowCodes = []string{
 	batch.CodeInvalidInput, batch.CodeDuplicateLogin, batch.CodeNotAttempted, batch.CodeOutcomeUnknown,
 	batch.CodeTransport, batch.CodeNotCreated, batch.CodeCarriedOver, batch.CodeCreated,
 	batch.CodeAlreadyExists, batch.CodeVerifiedAfterErr, batch.CodeInterrupted, batch.CodeValid,
-	batch.CodeAlreadyCreated, batch.CodeExistsChanged, batch.CodeDuplicateKey, batch.CodeClaimedElsewhere,
+	batch.CodeAlreadyCreated, batch.CodeExistsChanged, batch.CodeDuplicateKey, batch.CodeClaimedElsewhere, batch.CodeLoginTaken,
 	batch.CodeUpdated, batch.CodeUnchanged, batch.CodeDeactivated, batch.CodeReactivated, batch.CodeInactive, string(vicidial.ReasonInvalidField), string(vicidial.ReasonUpdateNotPermitted),
 	string(vicidial.ReasonUserExists), string(vicidial.ReasonGroupNotFound), string(vicidial.ReasonTemplateNotFound),
 	string(vicidial.ReasonLevelNotPermitted), string(vicidial.ReasonNoPermission), string(vicidial.ReasonFunctionNotAllowed),

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,14 +37,21 @@ type Options struct {
 	// BOM starts the file with a UTF-8 byte order mark, without which Excel
 	// on Windows reads UTF-8 as Windows-1252 ("José" shows as "JosÃ©").
 	BOM bool
+	// PasswordColumn names the column that shows the passwords vicionboard
+	// generated (Outcome.Password), matched case-insensitively among the
+	// input's columns; when they have none, it is added after them. ""
+	// shows no generated password.
+	PasswordColumn string
 }
 
 // Writer writes a result CSV row by row, flushing each row so that a crash
 // keeps every finished row. It implements batch.Sink.
 type Writer struct {
-	csv  *csv.Writer
-	opts Options
-	buf  []string
+	csv     *csv.Writer
+	opts    Options
+	buf     []string
+	columns int // the input's columns, and the password column when added
+	passCol int // the index of Options.PasswordColumn, or -1
 }
 
 var _ batch.Sink = (*Writer)(nil)
@@ -55,12 +63,20 @@ func NewWriter(w io.Writer, columns []string, opts Options) (*Writer, error) {
 			return nil, fmt.Errorf("write result header: %w", err)
 		}
 	}
-	rw := &Writer{csv: csv.NewWriter(w), opts: opts}
+	rw := &Writer{csv: csv.NewWriter(w), opts: opts, passCol: -1}
 	if opts.Comma != 0 {
 		rw.csv.Comma = opts.Comma
 	}
-	header := make([]string, 0, len(columns)+len(ResultColumns))
+	header := make([]string, 0, len(columns)+1+len(ResultColumns))
 	header = append(header, columns...)
+	if name := opts.PasswordColumn; name != "" {
+		rw.passCol = slices.IndexFunc(columns, func(c string) bool { return strings.EqualFold(strings.TrimSpace(c), name) })
+		if rw.passCol < 0 {
+			rw.passCol = len(header)
+			header = append(header, name)
+		}
+	}
+	rw.columns = len(header)
 	header = append(header, ResultColumns...)
 	if err := rw.writeRecord(header); err != nil {
 		return nil, fmt.Errorf("write result header: %w", err)
@@ -96,6 +112,12 @@ func Create(path string, columns []string, opts Options) (*Writer, *os.File, err
 func (w *Writer) Write(row batch.Row, out batch.Outcome) error {
 	rec := w.buf[:0]
 	rec = append(rec, row.Cells...)
+	for len(rec) < w.columns {
+		rec = append(rec, "")
+	}
+	if out.Password != "" && w.passCol >= 0 {
+		rec[w.passCol] = out.Password
+	}
 	if p := out.Carried; p != nil {
 		rec = append(rec, p.Status, p.Login, p.Reason, p.Warnings, resultRow(row), p.At)
 	} else {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/vicionboard/vicionboard/batch/naming"
 )
 
 // keySize is the size of the digest key, in bytes.
@@ -78,4 +80,21 @@ func createKey(path string) ([]byte, error) {
 		return nil, fmt.Errorf("ledger key: %w", err)
 	}
 	return key, nil
+}
+
+// Passwords returns the function that gives a person on server the
+// password vicionboard generates for them: derived (HKDF-SHA256) from the
+// random key in KeyPath, the server and the person key, so that it is the
+// same on every run, and a run killed after its request and started again
+// shows in its result file the password the server holds, without the
+// ledger ever storing it. Whoever holds the key file can derive every
+// generated password: it is as secret as the result files (mode 0600).
+func (d *DB) Passwords(server string) (func(personKey string) string, error) {
+	key, err := readOrCreateKey(KeyPath(d.path))
+	if err != nil {
+		return nil, err
+	}
+	return func(personKey string) string {
+		return naming.DerivePassword(key, "vicionboard agent_pass\x00"+server+"\x00"+personKey)
+	}, nil
 }

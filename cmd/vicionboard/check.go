@@ -35,6 +35,9 @@ history; it changes no account's record. It never writes a run's result file.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.checking = true
+			if err := o.prepare(cmd); err != nil {
+				return err
+			}
 			return a.check(cmd, args[0], &o)
 		},
 	}
@@ -110,16 +113,22 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	}
 	keys := o.ledger.keyerFor()
 	var lg batch.Ledger
+	passwords := placeholderPassword
 	if db != nil {
 		lg = db
+		keyHint := "the key file beside the ledger (" + ledger.KeyPath(db.Path()) + ") is backed up with it; restore both"
 		if cfg.PassDigest, err = db.PassDigest(); err != nil {
-			return &stateError{err: err, hint: "the key file beside the ledger (" + ledger.KeyPath(db.Path()) + ") is backed up with it; restore both"}
+			return &stateError{err: err, hint: keyHint}
+		}
+		if passwords, err = db.Passwords(cfg.Server); err != nil {
+			return &stateError{err: err, hint: keyHint}
 		}
 	}
 	p, err := planRun(ctx, lg, f, cfg.Server, o, keys, cfg.PassDigest)
 	if err != nil {
 		return err
 	}
+	cfg.Generate = o.generating(passwords, p)
 	finish := func(summary *report.Summary, err error) error { return err }
 	if db != nil {
 		id, err := db.BeginRun(ctx, batch.RunStart{Command: "check", DryRun: true, Server: cfg.Server, Input: f.inputAbs,

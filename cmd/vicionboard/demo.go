@@ -22,12 +22,15 @@ const (
 func (a *app) demoCommand() *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
-		Use:   "demo [INPUT.csv]",
+		Use:   "demo [INPUT.csv] [--map MAPPING.yaml]",
 		Short: "Run INPUT.csv (default samples/new_hires.csv) against the built-in simulator",
 		Long: `Start the built-in simulator on a loopback port, run INPUT.csv against it as the simulator's
 API user 6666, print the summary and write the result file. Nothing leaves this machine.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.prepare(cmd); err != nil {
+				return err
+			}
 			input := "samples/new_hires.csv"
 			if len(args) == 1 {
 				input = args[0]
@@ -68,6 +71,7 @@ API user 6666, print the summary and write the result file. Nothing leaves this 
 		},
 	}
 	o.log.register(cmd)
+	o.input.register(cmd)
 	cmd.Flags().StringVar(&o.out, "out", "", "result CSV (default INPUT.results.csv beside the input)")
 	o.server.workers = 4
 	o.server.rate = 0

@@ -30,6 +30,7 @@ type serverOptions struct {
 	apiUser  string
 	passFile string
 	passFlag string // never used: a flag value would show in ps and shell history
+	passEnv  string // the environment variable holding the API password
 	source   string
 	workers  int
 	rate     float64
@@ -48,6 +49,7 @@ func (o *serverOptions) register(cmd *cobra.Command, getenv env) {
 	f.Lookup("url").DefValue = vicidial.RedactURL(o.url)
 	f.StringVar(&o.apiUser, "api-user", getenv("VICIDIAL_API_USER"), "API user (env VICIDIAL_API_USER)")
 	f.StringVar(&o.passFile, "api-pass-file", "", "file whose first line is the API password (else env VICIDIAL_API_PASS)")
+	f.StringVar(&o.passEnv, "api-pass-env", "VICIDIAL_API_PASS", "the environment variable that holds the API password (when no --api-pass-file)")
 	f.StringVar(&o.passFlag, "api-pass", "", "not accepted: use VICIDIAL_API_PASS or --api-pass-file")
 	_ = f.MarkHidden("api-pass")
 	f.StringVar(&o.source, "source", "vicionboard", "source label sent with every call (2-20 characters)")
@@ -127,10 +129,14 @@ func (o *serverOptions) password(getenv env) (vicidial.Secret, error) {
 		}
 		return vicidial.Secret(pass), nil
 	}
-	if p := getenv("VICIDIAL_API_PASS"); p != "" {
+	name := o.passEnv
+	if name == "" {
+		name = "VICIDIAL_API_PASS"
+	}
+	if p := getenv(name); p != "" {
 		return vicidial.Secret(p), nil
 	}
-	return "", usagef("no API password: set VICIDIAL_API_PASS or use --api-pass-file")
+	return "", usagef("no API password: set %s or use --api-pass-file", name)
 }
 
 // runOptions are the flags of run (and check).
@@ -151,7 +157,8 @@ type runOptions struct {
 	deactivate    bool
 	drain         time.Duration
 	present       presentOptions // --report, progress (present.go)
-	input         inputOptions   // --sheet (xlsx.go)
+	input         inputOptions   // --sheet, --map (xlsx.go)
+	profile       string         // --profile (profile.go)
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -165,6 +172,9 @@ row outcome and account created to the ledger (--ledger). A person the ledger kn
 again; a plan that looks like a bad export stops before anything is sent (exit 4).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.prepare(cmd); err != nil {
+				return err
+			}
 			if o.dryRun {
 				return a.check(cmd, args[0], &o)
 			}
@@ -187,6 +197,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	o.ledger.register(cmd)
 	o.present.register(cmd)
 	o.input.register(cmd)
+	cmd.Flags().StringVar(&o.profile, "profile", "", "YAML file naming the server, API user, password file or variable, ledger, mapping and flags of a scheduled job; the command line wins over it")
 	cmd.Flags().StringVar(&o.out, "out", "", "result CSV (default INPUT.results.csv beside the input)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "rows whose full name or custom fields would be cleaned are INVALID instead of warned about")
 	cmd.Flags().BoolVar(&o.rawCells, "raw-cells", false, "write cells as they are, without the ' that stops a spreadsheet from running formulas")
@@ -267,7 +278,8 @@ func logInput(log zerolog.Logger, path string, in *batch.Reader) {
 // same delimiter, and a BOM when the input came from Excel (it had one, or
 // was in Windows-1252), so that Excel shows accented names right.
 func resultOptions(in *batch.Reader, rawCells bool) report.Options {
-	return report.Options{RawCells: rawCells, Comma: in.Comma(), BOM: in.BOM() || in.Encoding() != batch.EncodingUTF8}
+	return report.Options{RawCells: rawCells, Comma: in.Comma(), BOM: in.BOM() || in.Encoding() != batch.EncodingUTF8,
+		PasswordColumn: "agent_pass"}
 }
 
 // lockOut takes the lock that allows one run or check per result file. The
@@ -315,7 +327,7 @@ func planRun(ctx context.Context, db batch.Ledger, f *files, server string, o *r
 	}
 	var p plan
 	cfg := batch.SurveyConfig{Server: server, Input: f.inputAbs, Keys: k, Strict: o.strict, DeactivateMissing: o.deactivate,
-		PassDigest: digest}
+		PassDigest: digest, Generate: o.generating(placeholderPassword, nil), Reserve: o.generatesLogins()}
 	if db != nil {
 		cfg.Ledger = db
 	}
@@ -429,6 +441,10 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	if err != nil {
 		return &stateError{err: err, hint: "the key file beside the ledger (" + ledger.KeyPath(db.Path()) + ") is backed up with it; restore both"}
 	}
+	passwords, err := db.Passwords(server)
+	if err != nil {
+		return &stateError{err: err, hint: "the key file beside the ledger (" + ledger.KeyPath(db.Path()) + ") is backed up with it; restore both"}
+	}
 
 	p, err := planRun(ctx, db, f, server, o, keys, digest)
 	if err != nil {
@@ -476,7 +492,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		Verify: o.verify, ResendUnknown: o.resendUnknown, BreakerThreshold: breaker, DrainTimeout: o.drain,
 		Ledger: db, RunID: id, Server: server, Input: f.inputAbs, Keys: k,
 		RequireKey: o.ledger.nightly(cmd, a.getenv), Update: o.update, DeactivateMissing: o.deactivate,
-		PassDigest: digest, Logger: log,
+		PassDigest: digest, Generate: o.generating(passwords, p), Logger: log,
 	})
 	runErr = rep.finish(runErr)
 	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {

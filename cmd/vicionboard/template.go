@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -294,23 +293,12 @@ func writeTemplateXLSX(w io.Writer) error {
 	return f.Write(w)
 }
 
-// mappingFields returns the fields a mapping may set: the input columns
-// batch understands (the csv tags of batch.Fields).
-func mappingFields() []string {
-	t := reflect.TypeFor[batch.Fields]()
-	fields := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		fields = append(fields, t.Field(i).Tag.Get("csv"))
-	}
-	return fields
-}
-
 // mappingDocs documents each field of a mapping by its templateColumns
 // entry: the columns that are fields, in the starter input's order.
 func mappingDocs() []mapping.FieldDoc {
 	var docs []mapping.FieldDoc
 	for _, c := range templateColumns {
-		if !slices.Contains(mappingFields(), c.name) {
+		if !slices.Contains(batch.FieldNames(), c.name) {
 			continue
 		}
 		docs = append(docs, mapping.FieldDoc{Name: c.name,

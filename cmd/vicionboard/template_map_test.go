@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vicionboard/vicionboard/batch"
 	"github.com/vicionboard/vicionboard/batch/mapping"
 )
 
@@ -38,7 +39,7 @@ func TestTemplateMap(t *testing.T) {
 			t.Errorf("no rule for %s", c.name)
 		}
 	}
-	m, err := mapping.Load(path, mappingFields())
+	m, err := mapping.Load(path, batch.FieldNames())
 	if err != nil {
 		t.Fatalf("the starter mapping does not parse: %v", err)
 	}

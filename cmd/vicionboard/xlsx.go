@@ -8,23 +8,27 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/mapping"
 	"github.com/vicionboard/vicionboard/report"
 )
 
 // inputOptions are the flags that say what of the input is read: --sheet,
 // the worksheet of an .xlsx workbook.
 type inputOptions struct {
-	sheet string
+	sheet   string
+	mapPath string           // --map
+	mapping *mapping.Mapping // loaded from mapPath by load
 }
 
-// register adds --sheet to cmd (run and check).
+// register adds --sheet and --map to cmd (run and check).
 func (o *inputOptions) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.sheet, "sheet", "", "the worksheet of an .xlsx input to read (default the first)")
+	cmd.Flags().StringVar(&o.mapPath, "map", "", "YAML file mapping HR's columns onto VICIdial's fields (vicionboard template --map FILE.yaml writes a starter)")
 }
 
 // reader returns the options to read the input with.
 func (o *inputOptions) reader() batch.ReaderOptions {
-	return batch.ReaderOptions{Sheet: o.sheet}
+	return batch.ReaderOptions{Sheet: o.sheet, Map: o.mapping}
 }
 
 // finishResult makes the .xlsx result file out, when it is one, from the

@@ -1,0 +1,364 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+
+	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
+)
+
+// hrSample is the HR system's export of samples/ and its mapping.
+const (
+	hrSample  = "../../samples/hr_export.csv"
+	hrMapping = "../../samples/hr_mapping.yaml"
+)
+
+// hrWant is what onboarding samples/hr_export.csv gives each person: the
+// login of the pattern {f}{last} (jsmith taken by the first John Smith,
+// mlee by an account already on the server), the full name as VICIdial
+// keeps it, and the function.
+var hrWant = []struct {
+	id, login, name, function string
+}{
+	{"E2001", "jsmith", "John Smith", "add_user"},
+	{"E2002", "jsmith2", "Jane Smith", "add_user"},
+	{"E2003", "jsmith3", "Jon Smith", "add_user"},
+	{"E2004", "jgarcia", "Jose Garcia", "add_user"},
+	{"E2005", "sobrien", "Shiv OBrien", "copy_user"},
+	{"E2006", "mlee2", "Mary Lee", "add_user"},
+	{"E2007", "skierkegaardmoller", "Soren Kierkegaard-Moller", "copy_user"},
+	{"E2008", "akhan", "Aisha Khan", "add_user"},
+}
+
+// hrServer is a simulator whose server already has an account mlee, of
+// another person.
+func hrServer(t *testing.T, latency time.Duration) *vicidialtest.Server {
+	fx := vicidialtest.DefaultFixture()
+	fx.Accounts = append(fx.Accounts, vicidialtest.Account{User: "mlee", Pass: "theirs-1", FullName: "Morgan Leeds",
+		Level: 1, Group: "AGENTS", Active: "Y"})
+	return vicidialtest.NewTestServer(t, vicidialtest.Options{Fixture: &fx, Latency: latency})
+}
+
+// hrRecords reads the sample export as records.
+func hrRecords(t *testing.T) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(hrSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// hrFormats writes the sample export as HR's tools save it: CSV UTF-8,
+// Excel's "CSV" on a European Windows (Windows-1252, ";"), Excel's
+// "Unicode Text" (UTF-16 LE with a BOM, tab-separated), and a workbook.
+func hrFormats(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	recs := hrRecords(t)
+	text := func(comma rune) string {
+		var b strings.Builder
+		w := csv.NewWriter(&b)
+		w.Comma = comma
+		if err := w.WriteAll(recs); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	files := map[string]string{}
+	write := func(name string, data []byte) {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		files[name] = p
+	}
+	write("utf8.csv", []byte(text(',')))
+	cp1252, err := charmap.Windows1252.NewEncoder().String(strings.ReplaceAll(text(';'), "\n", "\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("windows1252.csv", []byte(cp1252))
+	utf16, err := unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().String(strings.ReplaceAll(text('\t'), "\n", "\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("unicode.txt", []byte(utf16))
+
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, rec := range recs {
+		row := make([]any, len(rec))
+		for j, c := range rec {
+			row[j] = c
+		}
+		if err := f.SetSheetRow("Sheet1", fmt.Sprintf("A%d", i+1), &row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := filepath.Join(dir, "export.xlsx")
+	if err := f.SaveAs(p); err != nil {
+		t.Fatal(err)
+	}
+	files["export.xlsx"] = p
+	return files
+}
+
+// resultRecords reads a result file, CSV (any delimiter) or .xlsx, as
+// records.
+func resultRecords(t *testing.T, path string) [][]string {
+	t.Helper()
+	if strings.HasSuffix(path, ".xlsx") {
+		_, rows := xlsxResult(t, path)
+		return rows
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.TrimPrefix(b, []byte("\uFEFF"))
+	r := csv.NewReader(bytes.NewReader(b))
+	if first, _, _ := strings.Cut(string(b), "\n"); !strings.Contains(first, ",") {
+		r.Comma = ';'
+		if strings.Contains(first, "\t") {
+			r.Comma = '\t'
+		}
+	}
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return recs
+}
+
+// byColumn maps each result row's id (its first cell) to its cells by
+// column name.
+func byColumn(recs [][]string) map[string]map[string]string {
+	rows := map[string]map[string]string{}
+	for _, rec := range recs[1:] {
+		m := map[string]string{}
+		for i, c := range rec {
+			if i < len(recs[0]) {
+				m[recs[0][i]] = c
+			}
+		}
+		rows[rec[0]] = m
+	}
+	return rows
+}
+
+// TestHRExportInEveryFormat: the HR system's export, as CSV UTF-8, as a
+// European Excel's Windows-1252 ";" CSV, as Excel's UTF-16 "Unicode Text"
+// and as .xlsx, with the sample mapping and no edit, onboards every person:
+// the pattern's logins with suffixes for the ones taken, a generated
+// password per row that the server holds, the template for team leads.
+// A second run knows everyone and shows the same logins and passwords.
+func TestHRExportInEveryFormat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	for name, in := range hrFormats(t, dir) {
+		t.Run(name, func(t *testing.T) {
+			srv := hrServer(t, 0)
+			out := filepath.Join(dir, name+".results.csv")
+			if strings.HasSuffix(name, ".xlsx") {
+				out = filepath.Join(dir, name+".results.xlsx")
+			}
+			env := []string{"VICIDIAL_URL=" + srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234",
+				"XDG_STATE_HOME=" + filepath.Join(dir, name+".state")}
+			args := []string{"run", in, "--map", hrMapping, "--out", out, "--rate", "0", "--log-format", "json"}
+			got := binRun(t, env, args...)
+			if got.code != exitOK {
+				t.Fatalf("exit %d\n%s\n%s", got.code, got.stdout, got.stderr)
+			}
+			rows := byColumn(resultRecords(t, out))
+			if len(rows) != len(hrWant) {
+				t.Fatalf("%d result rows, want %d", len(rows), len(hrWant))
+			}
+			passwords := map[string]string{}
+			for _, w := range hrWant {
+				r := rows[w.id]
+				if r["result_status"] != "SUCCESS" || r["result_login"] != w.login {
+					t.Errorf("%s: %s %s (%s); want SUCCESS %s", w.id, r["result_status"], r["result_login"], r["result_reason"], w.login)
+					continue
+				}
+				a, ok := srv.Sim.Account(w.login)
+				if !ok {
+					t.Errorf("%s: no account %s on the server", w.id, w.login)
+					continue
+				}
+				pass := r["agent_pass"]
+				if len(pass) != 12 || a.Pass != pass {
+					t.Errorf("%s: result password %q (%d characters), the server holds %q", w.id, pass, len(pass), a.Pass)
+				}
+				if a.FullName != w.name {
+					t.Errorf("%s: full name %q, want %q", w.id, a.FullName, w.name)
+				}
+				if w.function == "copy_user" && a.Level != 7 {
+					t.Errorf("%s: level %d, want the template tmplsup's 7", w.id, a.Level)
+				}
+				if w.function == "add_user" && a.Email != r["Work Email"] {
+					t.Errorf("%s: email %q, want %q", w.id, a.Email, r["Work Email"])
+				}
+				passwords[w.id] = pass
+			}
+			if strings.Contains(got.stderr, passwords["E2001"]) {
+				t.Error("a generated password appears in the logs")
+			}
+			if a, _ := srv.Sim.Account("mlee"); a.FullName != "Morgan Leeds" || a.Pass != "theirs-1" {
+				t.Errorf("the existing account mlee was changed: %+v", a)
+			}
+
+			// The next night: nothing is sent, and the result shows the
+			// same logins and passwords.
+			got = binRun(t, env, args...)
+			if got.code != exitOK {
+				t.Fatalf("second run: exit %d\n%s", got.code, got.stderr)
+			}
+			rows = byColumn(resultRecords(t, out))
+			for _, w := range hrWant {
+				r := rows[w.id]
+				if r["result_login"] != w.login || r["agent_pass"] != passwords[w.id] || !strings.Contains(r["result_reason"], "ALREADY_CREATED") {
+					t.Errorf("second run, %s: %s %q (%s); want %s with the same password, ALREADY_CREATED",
+						w.id, r["result_login"], r["agent_pass"], r["result_reason"], w.login)
+				}
+			}
+		})
+	}
+}
+
+// TestHRDryRunPredictsTheLogins: a dry run with the mapping predicts the
+// logins the run then chooses, and shows no password.
+func TestHRDryRunPredictsTheLogins(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	srv := hrServer(t, 0)
+	dir := t.TempDir()
+	env := []string{"VICIDIAL_URL=" + srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234",
+		"XDG_STATE_HOME=" + filepath.Join(dir, "state")}
+	out := filepath.Join(dir, "hr.check.csv")
+	before := len(srv.Sim.Accounts())
+	got := binRun(t, env, "check", hrSample, "--map", hrMapping, "--out", out, "--rate", "0")
+	if got.code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", got.code, got.stdout, got.stderr)
+	}
+	rows := byColumn(resultRecords(t, out))
+	for _, w := range hrWant {
+		r := rows[w.id]
+		if r["result_status"] != "WOULD_SUCCEED" || r["result_login"] != w.login || r["agent_pass"] != "" {
+			t.Errorf("%s: %s %s password %q (%s); want WOULD_SUCCEED %s and no password",
+				w.id, r["result_status"], r["result_login"], r["agent_pass"], r["result_reason"], w.login)
+		}
+	}
+	if n := len(srv.Sim.Accounts()); n != before {
+		t.Errorf("the dry run changed the number of accounts from %d to %d", before, n)
+	}
+}
+
+// hrCrowd is an HR export of n people drawn from few names, so that
+// logins collide: every person has a unique email.
+func hrCrowd(n int) string {
+	first := []string{"John", "Jane", "José", "Jo", "Jon"}
+	last := []string{"Smith", "Smyth", "García"}
+	var b strings.Builder
+	b.WriteString("Employee ID,First Name,Last Name,Preferred Name,Work Email,Department,Job Title,Manager,Hire Date,Location,Phone Extension\n")
+	for i := range n {
+		fmt.Fprintf(&b, "E%04d,%s,%s,,p%04d@example.com,Sales,Sales Agent,,2026-12-01,Leeds,\n",
+			i, first[i%len(first)], last[(i/len(first))%len(last)], i)
+	}
+	return b.String()
+}
+
+// TestKilledHRRunKeepsLoginsAndPasswords: a run with generated logins and
+// passwords killed with SIGKILL at random moments, then run to the end:
+// every person has exactly one account, its login is the pattern's, and
+// the password the server holds is the one the result file shows.
+func TestKilledHRRunKeepsLoginsAndPasswords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary")
+	}
+	bin := binary(t)
+	srv := hrServer(t, 15*time.Millisecond)
+	dir := t.TempDir()
+	const rows = 45
+	in := writeFile(t, dir, "crowd.csv", hrCrowd(rows))
+	out := filepath.Join(dir, "crowd.results.csv")
+	rng := rand.New(rand.NewPCG(11, 5))
+	env := []string{"VICIDIAL_URL=" + srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234",
+		"XDG_STATE_HOME=" + filepath.Join(dir, "state")}
+	args := []string{"run", in, "--map", hrMapping, "--out", out, "--workers", "4", "--rate", "0", "--log-format", "json", "--max-new", "0"}
+
+	kills := 0
+	for range 5 {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), env...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(time.Duration(30+rng.IntN(200)) * time.Millisecond):
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			<-done
+			kills++
+		}
+	}
+	if kills == 0 {
+		t.Fatal("no run was killed: the test proved nothing")
+	}
+	got := binRun(t, env, args...)
+	if got.code != exitOK {
+		t.Fatalf("final run: exit %d\n%s", got.code, got.stderr)
+	}
+	t.Logf("killed %d times", kills)
+
+	recs := resultRecords(t, out)
+	if len(recs) != rows+1 {
+		t.Fatalf("%d result rows, want %d", len(recs)-1, rows)
+	}
+	perEmail := map[string]int{}
+	for _, a := range srv.Sim.Accounts() {
+		perEmail[a.Email]++
+	}
+	pattern := regexp.MustCompile(`^[a-z]+[0-9]*$`)
+	for id, r := range byColumn(recs) {
+		login := r["result_login"]
+		if r["result_status"] != "SUCCESS" || !pattern.MatchString(login) {
+			t.Errorf("%s: %s %q (%s)", id, r["result_status"], login, r["result_reason"])
+			continue
+		}
+		if n := perEmail[r["Work Email"]]; n != 1 {
+			t.Errorf("%s: %d accounts", id, n)
+		}
+		a, ok := srv.Sim.Account(login)
+		if !ok || a.Email != r["Work Email"] {
+			t.Errorf("%s: account %s is %+v, not this person's", id, login, a)
+			continue
+		}
+		if a.Pass != r["agent_pass"] || len(a.Pass) != 12 {
+			t.Errorf("%s: the server holds password %q, the result file shows %q", id, a.Pass, r["agent_pass"])
+		}
+	}
+}

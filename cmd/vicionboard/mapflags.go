@@ -1,0 +1,62 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/mapping"
+)
+
+// prepare applies --profile to the flags the command line left unset,
+// loads --map, and settles the person key: the mapping's key: column
+// stands for --key. It runs before anything else of run and check.
+func (o *runOptions) prepare(cmd *cobra.Command) error {
+	if o.profile != "" {
+		p, err := loadProfile(o.profile)
+		if err != nil {
+			return &usageError{err}
+		}
+		if err := p.apply(cmd.Flags()); err != nil {
+			return &usageError{err}
+		}
+	}
+	if o.input.mapPath == "" {
+		return nil
+	}
+	m, err := mapping.Load(o.input.mapPath, batch.FieldNames())
+	if err != nil {
+		return &usageError{err}
+	}
+	o.input.mapping = m
+	switch k := m.KeyColumn(); {
+	case k != "" && o.ledger.key == "":
+		o.ledger.key = k
+	case k != "" && k != o.ledger.key:
+		return usagef("--key %q and the key: %q of %s disagree: give one", o.ledger.key, k, m.File())
+	}
+	if m.GeneratesLogin() && o.ledger.key == "" {
+		return usagef("%s generates logins: it needs key: (the column of the person's HR id), so that a person gets the same login on every run", m.File())
+	}
+	return nil
+}
+
+// generating returns what a run or dry run generates: passwords from
+// passwords (nil: an empty agent_pass is INVALID), and logins away from
+// those the planning pass found named in the input.
+func (o *runOptions) generating(passwords func(string) string, p *plan) batch.Generating {
+	g := batch.Generating{Password: passwords}
+	if p != nil {
+		g.Reserved = p.survey.Reserved
+	}
+	return g
+}
+
+// generatesLogins reports whether the mapping generates logins (the
+// planning pass then collects the logins the input names).
+func (o *runOptions) generatesLogins() bool {
+	return o.input.mapping != nil && o.input.mapping.GeneratesLogin()
+}
+
+// placeholderPassword stands for generated passwords in a dry run
+// without a ledger, which never shows one.
+func placeholderPassword(string) string { return "generated-by-the-run" }
