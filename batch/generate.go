@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/vicionboard/vicionboard/batch/naming"
 	"github.com/vicionboard/vicionboard/vicidial"
@@ -25,6 +24,11 @@ type Generating struct {
 	// row further down the file.
 	Reserved *LoginIndex
 }
+
+// placeholderLogin stands for a generated login where none is chosen: in
+// the planning pass, and in a row whose login cannot be generated (it is
+// INVALID, and never sent).
+const placeholderLogin = "generated"
 
 // maxSuffix bounds the suffixes a generated login tries: jsmith,
 // jsmith2 ... jsmith99.
@@ -63,9 +67,14 @@ func (g *generator) fill(ctx context.Context, row Row, logins *LoginIndex) (Row,
 	}
 	var warnings []string
 	if row.Gen.LoginPattern != "" && row.Fields.Login == "" {
-		login, warning, out := g.login(ctx, row, logins)
-		if out != nil {
+		login, warning, problem, out := g.login(ctx, row, logins)
+		switch {
+		case out != nil:
 			return row, out
+		case problem != "":
+			// Validation goes on with a placeholder, to name the row's
+			// other problems too; screen reports this one first.
+			login, row.Gen.problem = placeholderLogin, problem
 		}
 		row.Fields.Login = login
 		if warning != "" {
@@ -89,21 +98,22 @@ func (g *generator) fill(ctx context.Context, row Row, logins *LoginIndex) (Row,
 // jsmith2, ...). A login is free when no row of this run took it, the
 // input does not name it, no other person's record in the ledger holds
 // it, and the server does not have it.
-func (g *generator) login(ctx context.Context, row Row, logins *LoginIndex) (string, string, *Outcome) {
+//
+// It returns the login and a warning; or the problem that makes the row
+// INVALID; or the outcome of a row that could not be decided (the ledger
+// or the server could not be asked).
+func (g *generator) login(ctx context.Context, row Row, logins *LoginIndex) (login, warning, problem string, out *Outcome) {
 	key := g.keys.early(row)
 	if !g.keys.HasColumn() || key == "" {
-		out := invalidOutcome("agent_user: a generated login needs the person's key (the mapping's key: column, or --key): "+
-			"it is how the same person gets the same login on every run; this row's key cell is empty", CodeInvalidInput, Plan{}, time.Time{})
-		return "", "", &out
+		return "", "", "a generated login needs the person's key (the mapping's key: column, or --key): " +
+			"it is how the same person gets the same login on every run; this row's key cell is empty", nil
 	}
 	p, known, err := g.ledger.Person(context.WithoutCancel(ctx), g.server, key)
 	if err != nil {
-		out := Outcome{Status: StatusNotAttempted, Code: CodeNotAttempted,
-			Reason: fmt.Sprintf("not sent: the ledger could not be read: %v (%s)", err, CodeNotAttempted)}
-		return "", "", &out
+		return "", "", "", ledgerUnread(err)
 	}
 	if known && p.Login != "" {
-		return p.Login, "", nil
+		return p.Login, "", "", nil
 	}
 	pattern, err := g.pattern(row.Gen.LoginPattern)
 	if err == nil {
@@ -112,14 +122,19 @@ func (g *generator) login(ctx context.Context, row Row, logins *LoginIndex) (str
 			return g.free(ctx, base, key, logins)
 		}
 	}
-	out := invalidOutcome(fmt.Sprintf("agent_user: no login can be generated from %s: %v", row.Gen.LoginPattern, err),
-		CodeInvalidInput, Plan{}, time.Time{})
-	return "", "", &out
+	return "", "", fmt.Sprintf("no login can be generated from %s: %v", row.Gen.LoginPattern, err), nil
+}
+
+// ledgerUnread is the outcome of a row whose ledger record could not be
+// read.
+func ledgerUnread(err error) *Outcome {
+	return &Outcome{Status: StatusNotAttempted, Code: CodeNotAttempted,
+		Reason: fmt.Sprintf("not sent: the ledger could not be read: %v (%s)", err, CodeNotAttempted)}
 }
 
 // free returns the first free login of base and its suffixes, with a
-// warning naming the logins skipped and why.
-func (g *generator) free(ctx context.Context, base, key string, logins *LoginIndex) (string, string, *Outcome) {
+// warning naming the logins skipped and why (see login).
+func (g *generator) free(ctx context.Context, base, key string, logins *LoginIndex) (login, warning, problem string, out *Outcome) {
 	var skipped []string
 	for n := 1; n <= maxSuffix; n++ {
 		login := naming.WithSuffix(base, n)
@@ -133,9 +148,7 @@ func (g *generator) free(ctx context.Context, base, key string, logins *LoginInd
 		if why == "" {
 			holder, taken, err := g.ledger.LoginHolder(context.WithoutCancel(ctx), g.server, login)
 			if err != nil {
-				out := Outcome{Status: StatusNotAttempted, Code: CodeNotAttempted,
-					Reason: fmt.Sprintf("not sent: the ledger could not be read: %v (%s)", err, CodeNotAttempted)}
-				return "", "", &out
+				return "", "", "", ledgerUnread(err)
 			}
 			if taken && holder != key {
 				why = "another person in the ledger"
@@ -148,9 +161,8 @@ func (g *generator) free(ctx context.Context, base, key string, logins *LoginInd
 				if code == "" {
 					code = CodeTransport
 				}
-				out := Outcome{Status: StatusError, Code: code, Login: login,
+				return "", "", "", &Outcome{Status: StatusError, Code: code, Login: login,
 					Reason: fmt.Sprintf("could not check that the generated login %s is free on the server: %v (%s)", login, err, code)}
-				return "", "", &out
 			}
 			if exists {
 				why = "an account on the server"
@@ -161,15 +173,14 @@ func (g *generator) free(ctx context.Context, base, key string, logins *LoginInd
 			if len(skipped) > 0 {
 				warning = fmt.Sprintf("generated login %s; taken: %s", login, strings.Join(skipped, ", "))
 			}
-			return login, warning, nil
+			return login, warning, "", nil
 		}
 		if len(skipped) < 3 {
 			skipped = append(skipped, login+" ("+why+")")
 		}
 	}
-	out := invalidOutcome(fmt.Sprintf("agent_user: every login from %s to %s is taken: change the login pattern, or give this row a login",
-		base, naming.WithSuffix(base, maxSuffix)), CodeInvalidInput, Plan{}, time.Time{})
-	return "", "", &out
+	return "", "", fmt.Sprintf("every login from %s to %s is taken: change the login pattern, or give this row a login",
+		base, naming.WithSuffix(base, maxSuffix)), nil
 }
 
 // pattern parses a login pattern once.
@@ -204,7 +215,7 @@ func placeholders(row Row, canGenerate bool) Row {
 		return row
 	}
 	if row.Gen.LoginPattern != "" && row.Fields.Login == "" {
-		row.Fields.Login = "generated"
+		row.Fields.Login = placeholderLogin
 	} else {
 		row.Gen.LoginPattern = ""
 	}

@@ -622,11 +622,11 @@ func NewReaderOptions(r io.Reader, file string, opts ReaderOptions) (rd *Reader,
 	var bind *mapping.Binder
 	if opts.Map != nil {
 		if bind, err = opts.Map.Bind(header); err != nil {
-			return nil, fmt.Errorf("%s does not fit the header of %s: %w", opts.Map.File(), file, err)
+			return nil, &InputError{File: file, Line: line, Msg: "the mapping does not fit this header: " + err.Error()}
 		}
 		fields = bind.Fields()
 		if msg := mappedProblem(fields, opts.Map); msg != "" {
-			return nil, fmt.Errorf("%s: %s", opts.Map.File(), msg)
+			return nil, &InputError{File: file, Line: line, Msg: opts.Map.File() + ": " + msg}
 		}
 	} else if msg := headerProblem(header, seen, in.comma); msg != "" {
 		return nil, &InputError{File: file, Line: line, Msg: msg}

@@ -77,6 +77,7 @@ type Generation struct {
 
 	password bool     // the pipeline generated the row's password
 	warnings []string // what choosing the login skipped
+	problem  string   // why no login could be generated: the row is INVALID
 }
 
 // InputError is a problem with the input file at a position: it names the

@@ -719,6 +719,15 @@ func screen(row Row, opts Options, logins *LoginIndex, now time.Time) (Plan, *Ou
 			Reason: row.Err.Error() + " (" + CodeInvalidInput + ")", At: now}
 	}
 	plan, err := Prepare(row.Fields, opts)
+	if p := row.Gen.problem; p != "" {
+		// The login could not be generated: that first, then the rest.
+		problems := []Problem{{Column: "agent_user", Msg: p}}
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			problems = append(problems, ve.Problems...)
+		}
+		err = &ValidationError{Problems: problems}
+	}
 	if err != nil {
 		return plan, &Outcome{Status: StatusInvalid, Code: CodeInvalidInput,
 			Reason: err.Error() + " (" + CodeInvalidInput + ")", Warnings: plan.Warnings, At: now}

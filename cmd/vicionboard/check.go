@@ -108,7 +108,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 		}
 		defer db.Close()
 	}
-	if err := refuseRunResult(ctx, db, f); err != nil {
+	if err := refuseRunResult(ctx, db, f, o.input.reader()); err != nil {
 		return err
 	}
 	keys := o.ledger.keyerFor()
@@ -190,7 +190,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 // result file: a run's record of what it created must never be replaced
 // by predictions. The ledger knows the paths runs wrote; a file from
 // before the ledger is recognised by its statuses.
-func refuseRunResult(ctx context.Context, db *ledger.DB, f *files) error {
+func refuseRunResult(ctx context.Context, db *ledger.DB, f *files, ro batch.ReaderOptions) error {
 	if db != nil {
 		if wrote, err := db.WroteTo(ctx, f.outAbs); err != nil {
 			return err
@@ -198,7 +198,7 @@ func refuseRunResult(ctx context.Context, db *ledger.DB, f *files) error {
 			return usagef("--out %s is the result file of a run: a dry run never writes over it; choose another --out", f.out)
 		}
 	}
-	in, file, err := openInput(f.out, batch.ReaderOptions{})
+	in, file, err := openResult(f.out, ro)
 	if err != nil {
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) && errors.Is(err, fs.ErrNotExist) {

@@ -234,6 +234,9 @@ func TestHRExportInEveryFormat(t *testing.T) {
 			if got.code != exitOK {
 				t.Fatalf("second run: exit %d\n%s", got.code, got.stderr)
 			}
+			if aside, _ := filepath.Glob(out + ".*-*"); len(aside) > 0 {
+				t.Errorf("the second run moved the first's result file aside (it could not read it): %v", aside)
+			}
 			rows = byColumn(resultRecords(t, out))
 			for _, w := range hrWant {
 				r := rows[w.id]
@@ -272,6 +275,10 @@ func TestHRDryRunPredictsTheLogins(t *testing.T) {
 	}
 	if n := len(srv.Sim.Accounts()); n != before {
 		t.Errorf("the dry run changed the number of accounts from %d to %d", before, n)
+	}
+	// A second dry run recognises its own earlier result and writes over it.
+	if again := binRun(t, env, "check", hrSample, "--map", hrMapping, "--out", out, "--rate", "0"); again.code != exitOK {
+		t.Errorf("second dry run: exit %d\n%s", again.code, again.stderr)
 	}
 }
 
@@ -360,5 +367,147 @@ func TestKilledHRRunKeepsLoginsAndPasswords(t *testing.T) {
 		if a.Pass != r["agent_pass"] || len(a.Pass) != 12 {
 			t.Errorf("%s: the server holds password %q, the result file shows %q", id, a.Pass, r["agent_pass"])
 		}
+	}
+}
+
+// TestEmptyPasswordIsGenerated: a plain input's empty agent_pass cell gets
+// a generated password, which the server holds and the result file shows
+// in that cell; a password HR gave is sent as it is.
+func TestEmptyPasswordIsGenerated(t *testing.T) {
+	env, srv := simEnv(t, "1234")
+	dir := t.TempDir()
+	in := writeFile(t, dir, "hires.csv", "agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group\n"+
+		"gena,,Gen A,1,AGENTS\ngivenb,Given-Pass-1,Given B,1,AGENTS\n")
+	out := filepath.Join(dir, "hires.results.csv")
+	if got := invoke(t, env, "run", in, "--out", out, "--rate", "0"); got.code != exitOK {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	rows := map[string][]string{}
+	for _, rec := range readCSV(t, out)[1:] {
+		rows[rec[0]] = rec
+	}
+	a, _ := srv.Sim.Account("gena")
+	if got := rows["gena"][1]; len(got) != 12 || a.Pass != got {
+		t.Errorf("gena: result password %q, server %q; want the same 12 characters", got, a.Pass)
+	}
+	if b, _ := srv.Sim.Account("givenb"); b.Pass != "Given-Pass-1" || rows["givenb"][1] != "Given-Pass-1" {
+		t.Errorf("givenb: server %q, result %q; want HR's password", b.Pass, rows["givenb"][1])
+	}
+}
+
+// TestMappingProblems: a mapping that does not fit the input stops before
+// anything is sent, naming what to fix; a row the mapping cannot map, or
+// whose name has nothing VICIdial keeps, is INVALID and says why, while
+// the other rows are onboarded.
+func TestMappingProblems(t *testing.T) {
+	dir := t.TempDir()
+	header := "Employee ID,First Name,Last Name,Department\n"
+	in := writeFile(t, dir, "hr.csv", header+"E1,Ann,Lee,Sales\nE2,Bo,Chan,Marketing\nE3,雷,李,Sales\n")
+	mapFile := func(name, body string) string { return writeFile(t, dir, name, body) }
+	good := mapFile("good.yaml", `key: Employee ID
+first_name: First Name
+last_name: Last Name
+agent_full_name: "{First Name} {Last Name}"
+agent_user: {generate: "{first}{l}"}
+agent_user_level: 1
+agent_user_group: {from: Department, map: {Sales: SALES}}
+`)
+	for _, c := range []struct {
+		name, mapping string
+		code          int
+		want          []string
+	}{
+		{"missing column", mapFile("col.yaml", "key: Employee ID\nagent_full_name: \"{First Name} {Surname}\"\nagent_user: {generate: \"{f}{last}\"}\nagent_user_level: 1\nagent_user_group: {value: AGENTS}\n"),
+			exitUsage, []string{"col.yaml:2", "Surname", "Last Name"}},
+		{"unknown field", mapFile("field.yaml", "key: Employee ID\nagent_fullname: First Name\n"),
+			exitUsage, []string{"agent_fullname", "agent_full_name"}},
+		{"login pattern with a dot", mapFile("dot.yaml", "key: Employee ID\nagent_full_name: \"{First Name} {Last Name}\"\nagent_user: {generate: \"{first}.{last}\"}\nagent_user_level: 1\nagent_user_group: {value: AGENTS}\n"),
+			exitUsage, []string{"dot.yaml:3", "{first}_{last}"}},
+		{"generated logins without a key", mapFile("nokey.yaml", "agent_full_name: \"{First Name} {Last Name}\"\nagent_user: {generate: \"{f}{last}\"}\nagent_user_level: 1\nagent_user_group: {value: AGENTS}\n"),
+			exitUsage, []string{"key:"}},
+		{"rows", good, exitRowsFailed, []string{`"Marketing"`, "romanised"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env, srv := simEnv(t, "1234")
+			out := filepath.Join(t.TempDir(), "hr.results.csv")
+			got := invoke(t, env, "run", in, "--map", c.mapping, "--out", out, "--rate", "0")
+			if got.code != c.code {
+				t.Fatalf("exit %d, want %d\n%s", got.code, c.code, got.stderr)
+			}
+			text := got.stderr
+			if c.code == exitRowsFailed {
+				b, err := os.ReadFile(out)
+				if err != nil {
+					t.Fatal(err)
+				}
+				text = string(b)
+				rows := byColumn(readCSV(t, out))
+				if r := rows["E1"]; r["result_status"] != "SUCCESS" || r["result_login"] != "annl" {
+					t.Errorf("E1: %s %s (%s); want SUCCESS annl", r["result_status"], r["result_login"], r["result_reason"])
+				}
+				for _, id := range []string{"E2", "E3"} {
+					if r := rows[id]; r["result_status"] != "INVALID" {
+						t.Errorf("%s: %s (%s); want INVALID", id, r["result_status"], r["result_reason"])
+					}
+				}
+			} else if n := sends(srv); n != 0 {
+				t.Errorf("%d requests sent", n)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("the message lacks %q:\n%s", w, text)
+				}
+			}
+		})
+	}
+}
+
+// TestGeneratedLoginsOverNights: a person keeps their login on every run,
+// a login the ledger holds for a leaver is never given to a new person,
+// and --update never takes a generated password for a change.
+func TestGeneratedLoginsOverNights(t *testing.T) {
+	env, srv := simEnv(t, "1234")
+	dir := t.TempDir()
+	recs := hrRecords(t)
+	write := func(records [][]string) string {
+		var b strings.Builder
+		w := csv.NewWriter(&b)
+		if err := w.WriteAll(records); err != nil {
+			t.Fatal(err)
+		}
+		return writeFile(t, dir, "hr.csv", b.String())
+	}
+	in := write(recs)
+	out := filepath.Join(dir, "hr.results.csv")
+	night := func() map[string]map[string]string {
+		t.Helper()
+		got := invoke(t, env, "run", in, "--map", hrMapping, "--out", out, "--rate", "0", "--update")
+		if got.code != exitOK {
+			t.Fatalf("exit %d\n%s", got.code, got.stderr)
+		}
+		return byColumn(readCSV(t, out))
+	}
+	first := night()
+	// E2001 (jsmith) has left; a new John Smith arrives.
+	john := append([]string(nil), recs[1]...)
+	john[0], john[4] = "E2009", "john.smith2@example.com"
+	in = write(append(append([][]string{recs[0]}, recs[2:]...), john))
+	second := night()
+	if r := second["E2009"]; r["result_login"] != "jsmith4" || r["result_status"] != "SUCCESS" {
+		t.Errorf("the new John Smith: %s %s (%s); want jsmith4 (jsmith is the leaver's)", r["result_status"], r["result_login"], r["result_reason"])
+	}
+	for id, r := range second {
+		if id == "E2009" {
+			continue
+		}
+		if r["result_login"] != first[id]["result_login"] || r["agent_pass"] != first[id]["agent_pass"] ||
+			!strings.Contains(r["result_reason"], "UNCHANGED") {
+			t.Errorf("%s: %s %q (%s); want %s, the same password, UNCHANGED", id, r["result_login"], r["agent_pass"],
+				r["result_reason"], first[id]["result_login"])
+		}
+	}
+	if n := countSent(srv, 0, "update_user"); n != 2 {
+		// The two copy rows' own values, on the first night; nothing since.
+		t.Errorf("%d update_user sent, want 2", n)
 	}
 }

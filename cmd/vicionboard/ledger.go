@@ -116,7 +116,7 @@ func (e *stateError) Unwrap() error { return e.err }
 // before the ledger). An unreadable one stops the run, unless --fresh
 // moves it aside; one the ledger already covers is moved aside with a
 // warning (the ledger holds every outcome it had).
-func (o *ledgerOptions) importEarlierResults(ctx context.Context, db *ledger.DB, f *files, server string, keys func([]string) (*batch.Keyer, error), strict bool, log zerolog.Logger) error {
+func (o *ledgerOptions) importEarlierResults(ctx context.Context, db *ledger.DB, f *files, server string, keys func([]string) (*batch.Keyer, error), ro batch.ReaderOptions, strict bool, log zerolog.Logger) error {
 	if _, err := os.Stat(f.out); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -124,7 +124,7 @@ func (o *ledgerOptions) importEarlierResults(ctx context.Context, db *ledger.DB,
 	if err != nil {
 		return err
 	}
-	prev, prevFile, err := openInput(f.out, batch.ReaderOptions{})
+	prev, prevFile, err := openResult(f.out, ro)
 	if err != nil {
 		if !covered && !o.fresh {
 			return &stateError{err: fmt.Errorf("the earlier result file %s cannot be read: %w", f.out, err),

@@ -225,6 +225,23 @@ func openInput(path string, ro batch.ReaderOptions) (*batch.Reader, *os.File, er
 	return r, f, nil
 }
 
+// openResult opens an earlier result file at path (the --out of a run or
+// check) as input: read through the --map mapping when there is one, as
+// the run that wrote it read its input, else (a file of another run) as it
+// is. The mapping's error is the one returned when neither reads it.
+func openResult(path string, ro batch.ReaderOptions) (*batch.Reader, *os.File, error) {
+	r, f, err := openInput(path, ro)
+	if err == nil || ro.Map == nil {
+		return r, f, err
+	}
+	plain := ro
+	plain.Map = nil
+	if r, f, perr := openInput(path, plain); perr == nil {
+		return r, f, nil
+	}
+	return nil, nil, err
+}
+
 // hashedInput is an input being read by the planning pass, which also
 // computes the file's SHA-256 for the ledger.
 type hashedInput struct {
@@ -434,7 +451,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	}
 	defer db.Close()
 	keys := o.ledger.keyerFor()
-	if err := o.ledger.importEarlierResults(ctx, db, f, server, keys, o.strict, log); err != nil {
+	if err := o.ledger.importEarlierResults(ctx, db, f, server, keys, o.input.reader(), o.strict, log); err != nil {
 		return err
 	}
 	digest, err := db.PassDigest()
