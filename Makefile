@@ -46,7 +46,7 @@ lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-## bench: Go benchmarks, then the six figures of the README's Performance section
+## bench: Go benchmarks, then the seven figures of the README's Performance section
 ## (about 5 minutes on 2 cores; figure 6 creates 1,000,000 accounts, ~1.2 GB of
 ## ledger in the temporary directory, removed afterwards).
 bench: build

@@ -37,7 +37,7 @@ func xlsxMemory() ([]figure, error) {
 		return nil, fmt.Errorf("check %d rows of .xlsx: %v\n%s", n, err, out)
 	}
 	rss := float64(peak) / 1024
-	return []figure{{fmt.Sprintf("4. peak RSS, offline check of %d rows, .xlsx to .xlsx", n),
+	return []figure{{fmt.Sprintf("7. peak RSS, offline check of %d rows, .xlsx to .xlsx", n),
 		fmt.Sprintf("%.1f MiB (%.1f s)", rss, time.Since(start).Seconds()), "< 64 MiB", rss < 64}}, nil
 }
 

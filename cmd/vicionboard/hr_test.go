@@ -511,3 +511,42 @@ func TestGeneratedLoginsOverNights(t *testing.T) {
 		t.Errorf("%d update_user sent, want 2", n)
 	}
 }
+
+// TestProfileRunsANightlyJob: a profile names the server, the API user,
+// the variable holding its password, the ledger, the mapping and flags;
+// the job runs from it alone, and the command line wins over it.
+func TestProfileRunsANightlyJob(t *testing.T) {
+	srv := hrServer(t, 0)
+	dir := t.TempDir()
+	mapping, err := filepath.Abs(hrMapping)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile := writeFile(t, dir, "nightly.yaml", fmt.Sprintf(`url: %s
+api_user: "6666"
+api_pass_env: NIGHTLY_PASS
+ledger: state/nightly.db
+map: %s
+flags: {rate: 0, update: true, max-new: 5}
+`, srv.URL, mapping))
+	in, err := filepath.Abs(hrSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "hr.results.csv")
+	env := map[string]string{"NIGHTLY_PASS": "1234", "XDG_STATE_HOME": t.TempDir()}
+	// max-new 5 in the profile: the 8 new hires trip the safeguard.
+	if got := invoke(t, env, "run", in, "--profile", profile, "--out", out); got.code != exitSafeguard {
+		t.Fatalf("exit %d, want the profile's --max-new 5 to stop the run (exit %d)\n%s", got.code, exitSafeguard, got.stderr)
+	}
+	// The command line wins.
+	if got := invoke(t, env, "run", in, "--profile", profile, "--out", out, "--max-new", "0"); got.code != exitOK {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "state", "nightly.db")); err != nil {
+		t.Errorf("the profile's ledger, relative to the profile: %v", err)
+	}
+	if a, ok := srv.Sim.Account("jsmith3"); !ok || a.FullName != "Jon Smith" {
+		t.Errorf("jsmith3: %+v, %v; want Jon Smith's account", a, ok)
+	}
+}

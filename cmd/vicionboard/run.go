@@ -169,7 +169,9 @@ func (a *app) runCommand() *cobra.Command {
 		Long: `Create an agent account for every row of INPUT.csv: rows with a template become copy_user
 calls, the others add_user calls. Every row's outcome goes to the result CSV (--out), and every run,
 row outcome and account created to the ledger (--ledger). A person the ledger knows is never created
-again; a plan that looks like a bad export stops before anything is sent (exit 4).`,
+again; a plan that looks like a bad export stops before anything is sent (exit 4).
+
+` + profileHelp,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.prepare(cmd); err != nil {
