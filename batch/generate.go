@@ -171,7 +171,7 @@ func (g *generator) free(ctx context.Context, base, key string, logins *LoginInd
 		if why == "" {
 			warning := ""
 			if len(skipped) > 0 {
-				warning = fmt.Sprintf("generated login %s; taken: %s", login, strings.Join(skipped, ", "))
+				warning = fmt.Sprintf("generated login: %s; taken: %s", login, strings.Join(skipped, ", "))
 			}
 			return login, warning, "", nil
 		}

@@ -550,3 +550,33 @@ flags: {rate: 0, update: true, max-new: 5}
 		t.Errorf("jsmith3: %+v, %v; want Jon Smith's account", a, ok)
 	}
 }
+
+// TestGeneratedPasswordNeverReplacesHRs: a person created with the
+// password HR gave keeps it; when a later export leaves the cell empty,
+// the row shows no generated password (it would not work), says why, and
+// --update sends no password.
+func TestGeneratedPasswordNeverReplacesHRs(t *testing.T) {
+	env, srv := simEnv(t, "1234")
+	dir := t.TempDir()
+	const header = "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group\n"
+	in := writeFile(t, dir, "hires.csv", header+"E1,hrpass,Given-Pass-1,Given Pass,1,AGENTS\n")
+	out := filepath.Join(dir, "hires.results.csv")
+	run := func() map[string]string {
+		t.Helper()
+		got := invoke(t, env, "run", in, "--out", out, "--rate", "0", "--key", "employee_id", "--update")
+		if got.code != exitOK {
+			t.Fatalf("exit %d\n%s", got.code, got.stderr)
+		}
+		return byColumn(readCSV(t, out))["E1"]
+	}
+	run()
+	writeFile(t, dir, "hires.csv", header+"E1,hrpass,,Given Pass,1,AGENTS\n")
+	r := run()
+	if r["agent_pass"] != "" || !strings.Contains(r["result_warnings"], "another password") || !strings.Contains(r["result_reason"], "UNCHANGED") {
+		t.Errorf("second night: password %q, reason %q, warnings %q; want no password, UNCHANGED, a warning",
+			r["agent_pass"], r["result_reason"], r["result_warnings"])
+	}
+	if a, _ := srv.Sim.Account("hrpass"); a.Pass != "Given-Pass-1" {
+		t.Errorf("the server's password became %q", a.Pass)
+	}
+}
