@@ -580,3 +580,29 @@ func TestGeneratedPasswordNeverReplacesHRs(t *testing.T) {
 		t.Errorf("the server's password became %q", a.Pass)
 	}
 }
+
+// TestGeneratedLoginNeverTakesANamedOne: a login a row names explicitly,
+// even further down the file, is never given to an earlier row whose login
+// is generated.
+func TestGeneratedLoginNeverTakesANamedOne(t *testing.T) {
+	env, srv := simEnv(t, "1234")
+	dir := t.TempDir()
+	in := writeFile(t, dir, "hr.csv", "Employee ID,Login,First Name,Last Name\nE1,,John,Smith\nE2,jsmith,Joan,Smith\n")
+	m := writeFile(t, dir, "map.yaml", `key: Employee ID
+agent_full_name: "{First Name} {Last Name}"
+agent_user: {from: Login, generate: "{f}{last}"}
+agent_user_level: 1
+agent_user_group: {value: AGENTS}
+`)
+	out := filepath.Join(dir, "hr.results.csv")
+	if got := invoke(t, env, "run", in, "--map", m, "--out", out, "--rate", "0"); got.code != exitOK {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	rows := byColumn(readCSV(t, out))
+	if rows["E1"]["result_login"] != "jsmith2" || rows["E2"]["result_login"] != "jsmith" {
+		t.Errorf("logins E1 %q, E2 %q; want jsmith2 (generated) and jsmith (named)", rows["E1"]["result_login"], rows["E2"]["result_login"])
+	}
+	if a, _ := srv.Sim.Account("jsmith"); a.FullName != "Joan Smith" {
+		t.Errorf("jsmith is %q's", a.FullName)
+	}
+}
