@@ -27,8 +27,9 @@ type Generating struct {
 
 // placeholderLogin stands for a generated login where none is chosen: in
 // the planning pass, and in a row whose login cannot be generated (it is
-// INVALID, and never sent).
-const placeholderLogin = "generated"
+// INVALID, and never sent). A valid login that no pattern can give (they
+// give lower case only).
+const placeholderLogin = "Generated-Login"
 
 // maxSuffix bounds the suffixes a generated login tries: jsmith,
 // jsmith2 ... jsmith99.
@@ -56,11 +57,12 @@ func newGenerator(cfg Generating, keys *Keyer, ledger Ledger, server string, loo
 }
 
 // fill returns row with its generated login and password in Fields, or
-// the row's outcome when no login can be generated for it (a name with no
-// letter VICIdial keeps, no person key, every suffix taken, or the server
-// could not be asked). logins holds the logins this run gave out so far.
-// A row that is unreadable, or done in an earlier run, is returned as it
-// is.
+// the row's outcome when the ledger or the server could not be asked. A
+// login that cannot be generated (a name with no letter VICIdial keeps, no
+// person key, every suffix taken) is a problem screen reports with the
+// row's others: the row carries it, and a placeholder login. logins holds
+// the logins this run gave out so far. A row that is unreadable, or done
+// in an earlier run, is returned as it is.
 func (g *generator) fill(ctx context.Context, row Row, logins *LoginIndex) (Row, *Outcome) {
 	if row.Err != nil || (row.Prior != nil && Status(row.Prior.Status).Done()) {
 		return row, nil
@@ -200,6 +202,9 @@ func (g *generator) pattern(s string) (naming.Pattern, error) {
 func generated(row Row, plan Plan) Plan {
 	plan.GeneratedLogin = row.Gen.LoginPattern != ""
 	plan.GeneratedPass = row.Gen.password
+	if row.Gen.problem != "" || row.Fields.Login == placeholderLogin && plan.GeneratedLogin {
+		plan = withLogin(plan, "") // no login was chosen
+	}
 	if len(row.Gen.warnings) > 0 {
 		plan.Warnings = append(append([]string(nil), row.Gen.warnings...), plan.Warnings...)
 	}
