@@ -178,3 +178,35 @@ func TestHTMLFileMode(t *testing.T) {
 		t.Error("no error for a report in a missing directory")
 	}
 }
+
+// TestHTMLLeaverRowAndGeneratedPassword: a leaver's row, which has no line
+// in the input, shows "-" rather than line 0; a generated password, which
+// the result file shows, never reaches the report.
+func TestHTMLLeaverRowAndGeneratedPassword(t *testing.T) {
+	s := report.NewSummary(nil)
+	rows := []struct {
+		row batch.Row
+		out batch.Outcome
+	}{
+		{batch.Row{Line: 2, Fields: batch.Fields{FullName: "Gen Pass"}}, batch.Outcome{Status: batch.StatusSuccess, Login: "gpass",
+			Code: batch.CodeCreated, Reason: "created by add_user (CREATED)", Password: "Generated-Pw-9"}},
+		{batch.Row{Line: 0, Fields: batch.Fields{Login: "left1", FullName: "Gone Person"}}, batch.Outcome{Status: batch.StatusSuccess,
+			Login: "left1", Code: batch.CodeDeactivated, Reason: "account left1 deactivated (active=N): the person is not in this export (DEACTIVATED)"}},
+	}
+	for _, r := range rows {
+		if err := s.Write(r.row, r.out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf bytes.Buffer
+	if err := report.WriteHTML(&buf, s.Data(), htmlPage); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	if strings.Contains(out, "Generated-Pw-9") {
+		t.Error("the report shows a generated password")
+	}
+	if !strings.Contains(out, `<td class="num"><span title="not in the input: a leaver">-</span></td><td class="login"><code>left1</code>`) {
+		t.Errorf("the leaver's row does not show - for its line:\n%s", out)
+	}
+}
