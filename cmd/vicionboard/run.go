@@ -171,7 +171,14 @@ calls, the others add_user calls. Every row's outcome goes to the result CSV (--
 row outcome and account created to the ledger (--ledger). A person the ledger knows is never created
 again; a plan that looks like a bad export stops before anything is sent (exit 4).
 
+An HR system's own export (its column names, no logins or passwords) is read through a mapping
+(--map FILE.yaml; vicionboard template --map FILE.yaml writes a starter): logins are generated from a
+pattern, and an empty agent_pass gets a generated password, shown only in the result file.
+
 ` + profileHelp,
+		Example: `  vicionboard run new_hires.csv
+  vicionboard run hr_export.xlsx --map hr-mapping.yaml
+  vicionboard run /srv/hr/export.csv --profile /etc/vicionboard/nightly.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.prepare(cmd); err != nil {
