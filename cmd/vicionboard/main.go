@@ -12,8 +12,8 @@ import (
 )
 
 // gcPercent is the garbage collector's target unless GOGC says otherwise.
-// The only state that grows with the input is the duplicate-login index, a
-// map without pointers that the collector never has to scan, so collecting
+// The only state that grows with the input is the duplicate-login index,
+// arrays without pointers that the collector never has to scan, so collecting
 // often costs little CPU and keeps the peak memory near the live heap (a
 // 1,000,000-row file stays under 64 MiB).
 const gcPercent = 25
