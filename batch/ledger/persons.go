@@ -12,9 +12,23 @@ import (
 	"github.com/vicionboard/vicionboard/vicidial"
 )
 
-// rowQuerier is what getPerson needs of *sql.DB and *txn.
+// rowQuerier is what getPerson needs of *txn and stmtReader.
 type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// stmtReader reads outside the writer's transactions with the DB's
+// prepared statements (see DB.prepared): a look-up made for every row is
+// then parsed once per connection, not once per row.
+type stmtReader struct{ d *DB }
+
+// QueryRowContext runs query's prepared statement.
+func (r stmtReader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	s, err := r.d.prepared(ctx, query)
+	if err != nil {
+		return r.d.db.QueryRowContext(ctx, query, args...) // reports the error
+	}
+	return s.QueryRowContext(ctx, args...)
 }
 
 // personColumns are the columns scanPerson reads.
@@ -73,7 +87,7 @@ func (d *DB) setLive(p *batch.Person) error {
 // Person returns what the ledger has committed of the person key on
 // server (Record's queued writes are visible after Flush).
 func (d *DB) Person(ctx context.Context, server, key string) (batch.Person, bool, error) {
-	p, ok, err := getPerson(ctx, d.db, server, key)
+	p, ok, err := getPerson(ctx, stmtReader{d}, server, key)
 	if err == nil && ok {
 		err = d.setLive(&p)
 	}
@@ -86,7 +100,7 @@ func (d *DB) Person(ctx context.Context, server, key string) (batch.Person, bool
 // LoginHolder returns the key of a person on server whose record holds
 // login, compared case-insensitively; ok=false when none does.
 func (d *DB) LoginHolder(ctx context.Context, server, login string) (string, bool, error) {
-	key, ok, err := loginHolder(ctx, d.db, server, login, "")
+	key, ok, err := loginHolder(ctx, stmtReader{d}, server, login, "")
 	return key, ok, d.wrap("login holder", err)
 }
 
@@ -249,7 +263,7 @@ func (d *DB) claimDry(ctx context.Context, run batch.RunID, claims []batch.Claim
 				Input: g.Input, RunID: run, Live: true}}
 			continue
 		}
-		p, ok, err := getPerson(ctx, d.db, c.Server, c.Key)
+		p, ok, err := getPerson(ctx, stmtReader{d}, c.Server, c.Key)
 		if err != nil {
 			return nil, d.wrap("claim", err)
 		}
@@ -259,7 +273,7 @@ func (d *DB) claimDry(ctx context.Context, run batch.RunID, claims []batch.Claim
 		}
 		results[i] = batch.ClaimResult{Granted: grant, Prior: p, HadPrior: ok}
 		if grant && c.Exclusive {
-			holder, taken, err := loginHolder(ctx, d.db, c.Server, c.Login, c.Key)
+			holder, taken, err := loginHolder(ctx, stmtReader{d}, c.Server, c.Login, c.Key)
 			if err != nil {
 				return nil, d.wrap("claim", err)
 			}
