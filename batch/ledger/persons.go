@@ -201,6 +201,25 @@ func (d *DB) decide(p *batch.Person, ok bool) (bool, error) {
 func (d *DB) claimTx(ctx context.Context, tx *txn, run batch.RunID, claims []batch.Claim, results []batch.ClaimResult) error {
 	now := fmtTime(time.Now())
 	for i, c := range claims {
+		if !c.Exclusive {
+			// The common case first: no record, so the claim is granted
+			// and the record inserted, with one statement instead of a
+			// look-up and an insert.
+			res, err := tx.ExecContext(ctx, `INSERT INTO persons
+				(server, person_key, state, login, full_name, input, run_id, updated_at)
+				VALUES (?, ?, 'in_flight', ?, ?, ?, ?, ?)
+				ON CONFLICT (server, person_key) DO NOTHING`,
+				c.Server, c.Key, storedLogin(c.Login), c.FullName, c.Input, run, now)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				results[i] = batch.ClaimResult{Granted: true}
+				continue
+			}
+		}
 		p, ok, err := getPerson(ctx, tx, c.Server, c.Key)
 		if err != nil {
 			return err
