@@ -355,17 +355,29 @@ func recordTx(ctx context.Context, tx *txn, run batch.RunID, dry bool, rec batch
 		if applied == "null" {
 			applied = "{}"
 		}
+		// An UPDATE, then an INSERT when there was no record: the same as
+		// an upsert, without the insert attempted first (and its checks)
+		// in the common case, a record this run holds in flight.
+		var res sql.Result
+		res, err = tx.ExecContext(ctx, `UPDATE persons SET
+				state = 'created', login = ?3, full_name = ?4, applied = ?5, run_id = ?7, updated_at = ?8,
+				input      = iif(state = 'created' OR ?6 = '', input, ?6),
+				created_by = iif(state = 'created', created_by, ?7),
+				created_at = iif(state = 'created', created_at, ?8),
+				prior_state = '', prior_run_id = NULL, prior_login = '', prior_full_name = '',
+				prior_updated_at = NULL
+			WHERE server = ?1 AND person_key = ?2`,
+			rec.Server, rec.Key, login, rec.FullName, applied, rec.Input, run, at)
+		if err != nil {
+			return err
+		}
+		var n int64
+		if n, err = res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO persons
 			(server, person_key, state, login, full_name, applied, input, run_id, created_by, created_at, updated_at)
-			VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8)
-			ON CONFLICT (server, person_key) DO UPDATE SET
-				state = 'created', login = excluded.login, full_name = excluded.full_name,
-				applied = excluded.applied, run_id = excluded.run_id, updated_at = excluded.updated_at,
-				input      = iif(state = 'created' OR excluded.input = '', input, excluded.input),
-				created_by = iif(state = 'created', created_by, excluded.created_by),
-				created_at = iif(state = 'created', created_at, excluded.created_at),
-				prior_state = '', prior_run_id = NULL, prior_login = '', prior_full_name = '',
-				prior_updated_at = NULL`,
+			VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8)`,
 			rec.Server, rec.Key, login, rec.FullName, applied, rec.Input, run, at)
 	case batch.EffectReleased:
 		_, err = tx.ExecContext(ctx, `UPDATE persons SET
