@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vicionboard/vicionboard/batch"
@@ -95,6 +96,61 @@ func (d *DB) Person(ctx context.Context, server, key string) (batch.Person, bool
 		return batch.Person{}, false, d.wrap("person", err)
 	}
 	return p, ok, nil
+}
+
+// maxLookup is the most keys one statement of PersonsByKey looks up.
+const maxLookup = 64
+
+// PersonsByKey returns what the ledger has committed of each person of
+// keys on server, by key, as Person would one by one, with one read per
+// 64 keys. A key without a record is absent from the map.
+func (d *DB) PersonsByKey(ctx context.Context, server string, keys []string) (map[string]batch.Person, error) {
+	found := make(map[string]batch.Person, len(keys))
+	for len(keys) > 0 {
+		n := min(len(keys), maxLookup)
+		if err := d.lookUp(ctx, server, keys[:n], found); err != nil {
+			return nil, d.wrap("persons by key", err)
+		}
+		keys = keys[n:]
+	}
+	return found, nil
+}
+
+// lookUp adds to found the records of keys (at most maxLookup) on server.
+// The statement has a power of two of placeholders, the last key
+// repeated in the spare ones, so that a handful of prepared statements
+// serve every count.
+func (d *DB) lookUp(ctx context.Context, server string, keys []string, found map[string]batch.Person) error {
+	size := 1
+	for size < len(keys) {
+		size *= 2
+	}
+	args := make([]any, 0, 1+size)
+	args = append(args, server)
+	for i := range size {
+		args = append(args, keys[min(i, len(keys)-1)])
+	}
+	s, err := d.prepared(ctx, `SELECT `+personColumns+` FROM persons
+		WHERE server = ? AND person_key IN (?`+strings.Repeat(", ?", size-1)+`)`)
+	if err != nil {
+		return err
+	}
+	rows, err := s.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return err
+		}
+		if err := d.setLive(&p); err != nil {
+			return err
+		}
+		found[p.Key] = p
+	}
+	return rows.Err()
 }
 
 // LoginHolder returns the key of a person on server whose record holds
