@@ -37,6 +37,10 @@ type Ledger interface {
 	Persons(ctx context.Context, server, input string, fn func(Person) error) error
 	// Person returns what the ledger knows of the person key on server.
 	Person(ctx context.Context, server, key string) (p Person, ok bool, err error)
+	// PersonsByKey is Person for many keys at once: what the ledger knows
+	// of each person of keys on server, by key. A key the ledger has no
+	// record of is absent from the map.
+	PersonsByKey(ctx context.Context, server string, keys []string) (map[string]Person, error)
 	// LoginHolder returns the key of a person on server whose record holds
 	// login (compared case-insensitively, as VICIdial compares logins), or
 	// ok=false when no record does: a generated login must not be another
@@ -226,6 +230,9 @@ func (noLedger) LastRun(context.Context, string, string) (RunSummary, bool, erro
 func (noLedger) Known(context.Context, string, string) (int, error) { return 0, nil }
 func (noLedger) Person(context.Context, string, string) (Person, bool, error) {
 	return Person{}, false, nil
+}
+func (noLedger) PersonsByKey(context.Context, string, []string) (map[string]Person, error) {
+	return nil, nil
 }
 func (noLedger) Persons(context.Context, string, string, func(Person) error) error { return nil }
 func (noLedger) LoginHolder(context.Context, string, string) (string, bool, error) {

@@ -247,13 +247,19 @@ func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
 	}
 	r.gen = newGenerator(cfg.Generate, cfg.Keys, cfg.Ledger, cfg.Server, lookup)
 
-	w := newOrderedWriter(sink, 4*cfg.Workers+2*claimAhead+16, r.stop)
+	w := newOrderedWriter(sink, 4*cfg.Workers+3*claimAhead+16, r.stop)
 	// Not errgroup.WithContext: a job's error must not cut off the calls in
 	// flight; fatal conditions stop the run through r.stop instead.
 	var g errgroup.Group
 	g.SetLimit(cfg.Workers)
+	toLook := make(chan *task, claimAhead)
 	toClaim := make(chan *task, claimAhead)
 	claimed := make(chan *task, claimAhead)
+	looked := make(chan struct{})
+	go func() {
+		defer close(looked)
+		r.lookStage(ctx, toLook, toClaim)
+	}()
 	go r.claimStage(callCtx, toClaim, claimed)
 	dispatched := make(chan struct{})
 	go func() {
@@ -287,8 +293,10 @@ func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
 			continue
 		}
 		t.slot = slot
-		toClaim <- t
+		toLook <- t
 	}
+	close(toLook)
+	<-looked
 	if present != nil && readErr == nil {
 		r.leavers(ctx, in.Columns(), present, w, toClaim)
 	}
@@ -311,6 +319,56 @@ func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
 		return fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 	return nil
+}
+
+// lookStage looks the persons of triage's tasks up in the ledger in
+// groups (one read for up to claimAhead rows instead of one a row), and
+// decides each task in order with what the ledger knows (see decide),
+// passing on the tasks that need the server.
+func (r *run) lookStage(ctx context.Context, in <-chan *task, out chan<- *task) {
+	batch := make([]*task, 0, claimAhead)
+	keys := make([]string, 0, claimAhead)
+	for t := range in {
+		batch = append(batch[:0], t)
+	more:
+		for len(batch) < claimAhead {
+			select {
+			case t, ok := <-in:
+				if !ok {
+					break more
+				}
+				batch = append(batch, t)
+			default:
+				break more
+			}
+		}
+		var persons map[string]Person
+		if !r.stopped.Load() && ctx.Err() == nil {
+			keys = keys[:0]
+			for _, t := range batch {
+				keys = append(keys, t.key)
+			}
+			// Not cancelled by an interrupt: a look-up cut off would stop
+			// the run as if the ledger had failed.
+			var err error
+			persons, err = r.cfg.Ledger.PersonsByKey(context.WithoutCancel(ctx), r.cfg.Server, keys)
+			if err != nil {
+				r.stop(fmt.Errorf("ledger: %w", err))
+			}
+		}
+		for _, t := range batch {
+			if r.stopped.Load() || ctx.Err() != nil {
+				t.slot <- r.finish(t, r.notAttempted(ctx), EffectNone)
+				continue
+			}
+			p, known := persons[t.key]
+			if o, next := r.decide(t, p, known); next == nil {
+				t.slot <- o
+			} else {
+				out <- next
+			}
+		}
+	}
 }
 
 // claimStage claims rows in the ledger in groups, ahead of the workers,
@@ -742,9 +800,10 @@ func screen(row Row, opts Options, logins *LoginIndex, now time.Time) (Plan, *Ou
 	return plan, nil
 }
 
-// triage decides a row without the server when it can: unreadable,
-// invalid, duplicate, carried over from an earlier result file, or known
-// to the ledger. Otherwise it returns the task that sends it.
+// triage decides a row without the server or the ledger when it can:
+// unreadable, invalid, duplicate, or carried over from an earlier result
+// file. Otherwise it returns the row's task, for the look-up stage to
+// decide with the ledger's record of its person (see decide).
 func (r *run) triage(ctx context.Context, row Row, logins, keys *LoginIndex) (Outcome, *task) {
 	now := r.now()
 	if row.Prior != nil && Status(row.Prior.Status).Done() {
@@ -765,17 +824,18 @@ func (r *run) triage(ctx context.Context, row Row, logins, keys *LoginIndex) (Ou
 	if invalid != nil {
 		return r.finish(t, *invalid, EffectNone), nil
 	}
-
 	if r.stopped.Load() || ctx.Err() != nil {
 		return r.finish(t, r.notAttempted(ctx), EffectNone), nil
 	}
-	// Not cancelled by an interrupt: a look-up cut off would stop the run
-	// as if the ledger had failed.
-	p, known, err := r.cfg.Ledger.Person(context.WithoutCancel(ctx), r.cfg.Server, key)
-	if err != nil {
-		r.stop(fmt.Errorf("ledger: %w", err))
-		return r.finish(t, r.notAttempted(ctx), EffectNone), nil
-	}
+	return Outcome{}, t
+}
+
+// decide decides a triaged task with what the ledger knows of its person
+// (known=false: no record): known as created (nothing to send, or an
+// update), active=N, an earlier outcome unsure. Otherwise it returns the
+// task that sends the row.
+func (r *run) decide(t *task, p Person, known bool) (Outcome, *task) {
+	row, plan, key := t.row, t.plan, t.key
 	switch {
 	case t.plan.Active == "N" && (!known || p.State != PersonCreated):
 		return r.finish(t, Outcome{Status: StatusSuccess, Code: CodeInactive, Warnings: t.plan.Warnings, At: r.now(),

@@ -6,15 +6,30 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/vicionboard/vicionboard/batch"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
 
-// rowQuerier is what getPerson needs of *sql.DB and *txn.
+// rowQuerier is what getPerson needs of *txn and stmtReader.
 type rowQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// stmtReader reads outside the writer's transactions with the DB's
+// prepared statements (see DB.prepared): a look-up made for every row is
+// then parsed once per connection, not once per row.
+type stmtReader struct{ d *DB }
+
+// QueryRowContext runs query's prepared statement.
+func (r stmtReader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	s, err := r.d.prepared(ctx, query)
+	if err != nil {
+		return r.d.db.QueryRowContext(ctx, query, args...) // reports the error
+	}
+	return s.QueryRowContext(ctx, args...)
 }
 
 // personColumns are the columns scanPerson reads.
@@ -73,7 +88,7 @@ func (d *DB) setLive(p *batch.Person) error {
 // Person returns what the ledger has committed of the person key on
 // server (Record's queued writes are visible after Flush).
 func (d *DB) Person(ctx context.Context, server, key string) (batch.Person, bool, error) {
-	p, ok, err := getPerson(ctx, d.db, server, key)
+	p, ok, err := getPerson(ctx, stmtReader{d}, server, key)
 	if err == nil && ok {
 		err = d.setLive(&p)
 	}
@@ -83,10 +98,65 @@ func (d *DB) Person(ctx context.Context, server, key string) (batch.Person, bool
 	return p, ok, nil
 }
 
+// maxLookup is the most keys one statement of PersonsByKey looks up.
+const maxLookup = 64
+
+// PersonsByKey returns what the ledger has committed of each person of
+// keys on server, by key, as Person would one by one, with one read per
+// 64 keys. A key without a record is absent from the map.
+func (d *DB) PersonsByKey(ctx context.Context, server string, keys []string) (map[string]batch.Person, error) {
+	found := make(map[string]batch.Person, len(keys))
+	for len(keys) > 0 {
+		n := min(len(keys), maxLookup)
+		if err := d.lookUp(ctx, server, keys[:n], found); err != nil {
+			return nil, d.wrap("persons by key", err)
+		}
+		keys = keys[n:]
+	}
+	return found, nil
+}
+
+// lookUp adds to found the records of keys (at most maxLookup) on server.
+// The statement has a power of two of placeholders, the last key
+// repeated in the spare ones, so that a handful of prepared statements
+// serve every count.
+func (d *DB) lookUp(ctx context.Context, server string, keys []string, found map[string]batch.Person) error {
+	size := 1
+	for size < len(keys) {
+		size *= 2
+	}
+	args := make([]any, 0, 1+size)
+	args = append(args, server)
+	for i := range size {
+		args = append(args, keys[min(i, len(keys)-1)])
+	}
+	s, err := d.prepared(ctx, `SELECT `+personColumns+` FROM persons
+		WHERE server = ? AND person_key IN (?`+strings.Repeat(", ?", size-1)+`)`)
+	if err != nil {
+		return err
+	}
+	rows, err := s.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return err
+		}
+		if err := d.setLive(&p); err != nil {
+			return err
+		}
+		found[p.Key] = p
+	}
+	return rows.Err()
+}
+
 // LoginHolder returns the key of a person on server whose record holds
 // login, compared case-insensitively; ok=false when none does.
 func (d *DB) LoginHolder(ctx context.Context, server, login string) (string, bool, error) {
-	key, ok, err := loginHolder(ctx, d.db, server, login, "")
+	key, ok, err := loginHolder(ctx, stmtReader{d}, server, login, "")
 	return key, ok, d.wrap("login holder", err)
 }
 
@@ -187,6 +257,25 @@ func (d *DB) decide(p *batch.Person, ok bool) (bool, error) {
 func (d *DB) claimTx(ctx context.Context, tx *txn, run batch.RunID, claims []batch.Claim, results []batch.ClaimResult) error {
 	now := fmtTime(time.Now())
 	for i, c := range claims {
+		if !c.Exclusive {
+			// The common case first: no record, so the claim is granted
+			// and the record inserted, with one statement instead of a
+			// look-up and an insert.
+			res, err := tx.ExecContext(ctx, `INSERT INTO persons
+				(server, person_key, state, login, full_name, input, run_id, updated_at)
+				VALUES (?, ?, 'in_flight', ?, ?, ?, ?, ?)
+				ON CONFLICT (server, person_key) DO NOTHING`,
+				c.Server, c.Key, storedLogin(c.Login), c.FullName, c.Input, run, now)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 1 {
+				results[i] = batch.ClaimResult{Granted: true}
+				continue
+			}
+		}
 		p, ok, err := getPerson(ctx, tx, c.Server, c.Key)
 		if err != nil {
 			return err
@@ -249,7 +338,7 @@ func (d *DB) claimDry(ctx context.Context, run batch.RunID, claims []batch.Claim
 				Input: g.Input, RunID: run, Live: true}}
 			continue
 		}
-		p, ok, err := getPerson(ctx, d.db, c.Server, c.Key)
+		p, ok, err := getPerson(ctx, stmtReader{d}, c.Server, c.Key)
 		if err != nil {
 			return nil, d.wrap("claim", err)
 		}
@@ -259,7 +348,7 @@ func (d *DB) claimDry(ctx context.Context, run batch.RunID, claims []batch.Claim
 		}
 		results[i] = batch.ClaimResult{Granted: grant, Prior: p, HadPrior: ok}
 		if grant && c.Exclusive {
-			holder, taken, err := loginHolder(ctx, d.db, c.Server, c.Login, c.Key)
+			holder, taken, err := loginHolder(ctx, stmtReader{d}, c.Server, c.Login, c.Key)
 			if err != nil {
 				return nil, d.wrap("claim", err)
 			}
@@ -322,17 +411,44 @@ func recordTx(ctx context.Context, tx *txn, run batch.RunID, dry bool, rec batch
 		if applied == "null" {
 			applied = "{}"
 		}
+		// The common case first: this run's claim of a person without a
+		// prior record, whose login and input stay as they are (fewer
+		// columns set: fewer indexes, checks and foreign keys to
+		// maintain). Else an UPDATE, then an INSERT when there was no
+		// record: the same as an upsert, without the insert attempted
+		// first and its checks.
+		res, err := tx.ExecContext(ctx, `UPDATE persons SET
+				state = 'created', full_name = ?4, applied = ?5, updated_at = ?6,
+				created_by = ?3, created_at = ?6
+			WHERE server = ?1 AND person_key = ?2 AND state = 'in_flight' AND run_id = ?3
+				AND login = ?7 AND input = ?8 AND ?8 <> '' AND prior_state = '' AND prior_run_id IS NULL
+				AND prior_login = '' AND prior_full_name = '' AND prior_updated_at IS NULL`,
+			rec.Server, rec.Key, run, rec.FullName, applied, at, login, rec.Input)
+		if err != nil {
+			return err
+		}
+		var n int64
+		if n, err = res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE persons SET
+				state = 'created', login = ?3, full_name = ?4, applied = ?5, run_id = ?7, updated_at = ?8,
+				input      = iif(state = 'created' OR ?6 = '', input, ?6),
+				created_by = iif(state = 'created', created_by, ?7),
+				created_at = iif(state = 'created', created_at, ?8),
+				prior_state = '', prior_run_id = NULL, prior_login = '', prior_full_name = '',
+				prior_updated_at = NULL
+			WHERE server = ?1 AND person_key = ?2`,
+			rec.Server, rec.Key, login, rec.FullName, applied, rec.Input, run, at)
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO persons
 			(server, person_key, state, login, full_name, applied, input, run_id, created_by, created_at, updated_at)
-			VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8)
-			ON CONFLICT (server, person_key) DO UPDATE SET
-				state = 'created', login = excluded.login, full_name = excluded.full_name,
-				applied = excluded.applied, run_id = excluded.run_id, updated_at = excluded.updated_at,
-				input      = iif(state = 'created' OR excluded.input = '', input, excluded.input),
-				created_by = iif(state = 'created', created_by, excluded.created_by),
-				created_at = iif(state = 'created', created_at, excluded.created_at),
-				prior_state = '', prior_run_id = NULL, prior_login = '', prior_full_name = '',
-				prior_updated_at = NULL`,
+			VALUES (?1, ?2, 'created', ?3, ?4, ?5, ?6, ?7, ?7, ?8, ?8)`,
 			rec.Server, rec.Key, login, rec.FullName, applied, rec.Input, run, at)
 	case batch.EffectReleased:
 		_, err = tx.ExecContext(ctx, `UPDATE persons SET
