@@ -216,12 +216,6 @@ func (m *Mapping) GeneratesLogin() bool {
 	return r != nil && r.kind == ruleGenerate
 }
 
-// GeneratesPassword reports whether agent_pass is {generate: password}.
-func (m *Mapping) GeneratesPassword() bool {
-	r := m.rules[passField]
-	return r != nil && r.kind == ruleGenerate
-}
-
 // normaliseField returns a field name or header cell as fields are
 // compared: lower-case, trimmed, source_user read as template.
 func normaliseField(s string) string {

@@ -65,17 +65,14 @@ func row(header []string, v map[string]string) []string {
 // TestExample: the package doc's mapping turns HR rows into fields.
 func TestExample(t *testing.T) {
 	m := mustParse(t, example)
-	if m.File() != "map.yaml" || m.KeyColumn() != "Employee ID" || !m.GeneratesLogin() || !m.GeneratesPassword() {
-		t.Fatalf("File %q KeyColumn %q GeneratesLogin %v GeneratesPassword %v", m.File(), m.KeyColumn(), m.GeneratesLogin(), m.GeneratesPassword())
+	if m.File() != "map.yaml" || m.KeyColumn() != "Employee ID" || !m.GeneratesLogin() {
+		t.Fatalf("File %q KeyColumn %q GeneratesLogin %v", m.File(), m.KeyColumn(), m.GeneratesLogin())
 	}
 	b := mustBind(t, m, hrHeader)
 	wantFields := []string{"agent_user", "agent_pass", "agent_full_name", "agent_user_level", "agent_user_group",
 		"template", "phone_login", "email", "custom_one"}
 	if !reflect.DeepEqual(b.Fields(), wantFields) {
 		t.Fatalf("Fields %v, want %v", b.Fields(), wantFields)
-	}
-	if b.KeyIndex() != 0 {
-		t.Errorf("KeyIndex %d", b.KeyIndex())
 	}
 	tests := []struct {
 		name string
@@ -87,15 +84,15 @@ func TestExample(t *testing.T) {
 				"Work Email": " bob@example.com ", "Department": " customer care ", "Job Title": "team lead",
 				"Hire Date": "2026-01-05", "Phone Extension": "0123"},
 			Mapped{Values: []string{"", "", "Bob Smith", "1", "SUPPORT", "tmplsup", "0123", "bob@example.com", "Hired 2026-01-05"},
-				LoginPattern: "{f}{last}", GeneratePassword: true, First: "Bob", Last: "Smith"}},
+				LoginPattern: "{f}{last}", First: "Bob", Last: "Smith"}},
 		{"no preferred name, unmapped department gives the default, no hire date",
 			map[string]string{"First Name": "Ann  Marie", "Last Name": "Lee", "Department": "Legal", "Job Title": "Agent"},
 			Mapped{Values: []string{"", "", "Ann Marie Lee", "1", "AGENTS", "", "", "", "Hired"},
-				LoginPattern: "{f}{last}", GeneratePassword: true, First: "Ann Marie", Last: "Lee"}},
+				LoginPattern: "{f}{last}", First: "Ann Marie", Last: "Lee"}},
 		{"empty department and title give the defaults",
 			map[string]string{"First Name": "Kim", "Last Name": "Park"},
 			Mapped{Values: []string{"", "", "Kim Park", "1", "AGENTS", "", "", "", "Hired"},
-				LoginPattern: "{f}{last}", GeneratePassword: true, First: "Kim", Last: "Park"}},
+				LoginPattern: "{f}{last}", First: "Kim", Last: "Park"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -120,7 +117,6 @@ func TestApply(t *testing.T) {
 		fields  []string
 		values  []string
 		pattern string
-		genPass bool
 		first   string
 		last    string
 	}{
@@ -128,45 +124,45 @@ func TestApply(t *testing.T) {
 			"email: Mail\n", []string{" AGENT_USER ", "Agent_Pass", "agent_full_name", "source_user", "Mail", "email"},
 			[]string{"jdoe", "pw-1", "Jane van Doe", "5555", "j@x.io", "other@x.io"},
 			[]string{"agent_user", "agent_pass", "agent_full_name", "template", "email"},
-			[]string{"jdoe", "pw-1", "Jane van Doe", "5555", "j@x.io"}, "", false, "Jane", "Doe"},
+			[]string{"jdoe", "pw-1", "Jane van Doe", "5555", "j@x.io"}, "", "Jane", "Doe"},
 		{"template: escapes, alternatives, spaces collapsed and trimmed",
 			`agent_full_name: "  {{{A|B}}}   {C} "` + "\n", []string{"A", "B", "C"},
 			[]string{"", " x  y ", "\u00a0z\t"},
-			[]string{"agent_full_name"}, []string{"{x y} z"}, "", false, "{x", "z"},
+			[]string{"agent_full_name"}, []string{"{x y} z"}, "", "{x", "z"},
 		{"all-empty template is empty",
 			`agent_full_name: "{A} {B}"` + "\n", []string{"A", "B"}, []string{"", " "},
-			[]string{"agent_full_name"}, []string{""}, "", false, "", ""},
+			[]string{"agent_full_name"}, []string{""}, "", "", ""},
 		{"constants: number as written, booleans, active",
 			"agent_user_level: 07\nhotkeys_active: true\nagent_choose_blended: false\nactive: false\ncustom_one: {value: \"{{x}}\"}\ncustom_two: {value: }\n",
 			[]string{"x"}, []string{"y"},
 			[]string{"agent_user_level", "hotkeys_active", "custom_one", "custom_two", "agent_choose_blended", "active"},
-			[]string{"07", "1", "{x}", "", "0", "N"}, "", false, "", ""},
+			[]string{"07", "1", "{x}", "", "0", "N"}, "", "", ""},
 		{"from with a default only",
 			"agent_user_group: {from: Team, default: AGENTS}\n", []string{"Team"}, []string{""},
-			[]string{"agent_user_group"}, []string{"AGENTS"}, "", false, "", ""},
+			[]string{"agent_user_group"}, []string{"AGENTS"}, "", "", ""},
 		{"a map value and default may be templates",
 			"custom_one: {from: Kind, map: {a: \"A-{Id}\"}, default: \"other {Id}\"}\n", []string{"Kind", "Id"}, []string{" A ", "7"},
-			[]string{"custom_one"}, []string{"A-7"}, "", false, "", ""},
+			[]string{"custom_one"}, []string{"A-7"}, "", "", ""},
 		{"login from the column when not empty",
 			"agent_user: {from: Login, generate: \"{first}_{last}\"}\nagent_pass: {from: Pw, generate: password}\n",
 			[]string{"Login", "Pw", "agent_full_name"}, []string{"jdoe", "", "Jane Doe"},
-			[]string{"agent_user", "agent_pass", "agent_full_name"}, []string{"jdoe", "", "Jane Doe"}, "", true, "Jane", "Doe"},
+			[]string{"agent_user", "agent_pass", "agent_full_name"}, []string{"jdoe", "", "Jane Doe"}, "", "Jane", "Doe"},
 		{"login generated when the column is empty; pattern canonical",
 			"agent_user: {from: Login, generate: \"{First}-{L}\"}\n",
 			[]string{"Login", "agent_full_name"}, []string{" ", "Cher"},
-			[]string{"agent_user", "agent_full_name"}, []string{"", "Cher"}, "{first}-{l}", false, "Cher", "Cher"},
+			[]string{"agent_user", "agent_full_name"}, []string{"", "Cher"}, "{first}-{l}", "Cher", "Cher"},
 		{"mapped name parts win; empty ones fall back to the full name",
 			"first_name: Given\nlast_name: Family\n", []string{"Given", "Family", "agent_full_name"}, []string{"Jo", "", "Joanna de la Cruz"},
-			[]string{"agent_full_name"}, []string{"Joanna de la Cruz"}, "", false, "Jo", "Cruz"},
+			[]string{"agent_full_name"}, []string{"Joanna de la Cruz"}, "", "Jo", "Cruz"},
 		{"first_name and last_name columns of the header are the name parts",
 			"email: Mail\n", []string{"First_Name", "last_name", "Mail"}, []string{"Al", "Bo", "a@b.c"},
-			[]string{"email"}, []string{"a@b.c"}, "", false, "Al", "Bo"},
+			[]string{"email"}, []string{"a@b.c"}, "", "Al", "Bo"},
 		{"a short row reads as empty cells",
 			"agent_full_name: \"{A} {B}\"\n", []string{"A", "B"}, []string{"x"},
-			[]string{"agent_full_name"}, []string{"x"}, "", false, "x", "x"},
+			[]string{"agent_full_name"}, []string{"x"}, "", "x", "x"},
 		{"a long map is matched ignoring case",
 			"agent_user_group: {from: D, map: {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, Ii: 9, j: 10}}\n", []string{"D"}, []string{"iI"},
-			[]string{"agent_user_group"}, []string{"9"}, "", false, "", ""},
+			[]string{"agent_user_group"}, []string{"9"}, "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -178,7 +174,7 @@ func TestApply(t *testing.T) {
 			if !reflect.DeepEqual(b.Fields(), tt.fields) {
 				t.Errorf("Fields %v, want %v", b.Fields(), tt.fields)
 			}
-			want := Mapped{Values: tt.values, LoginPattern: tt.pattern, GeneratePassword: tt.genPass, First: tt.first, Last: tt.last}
+			want := Mapped{Values: tt.values, LoginPattern: tt.pattern, First: tt.first, Last: tt.last}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got  %+v\nwant %+v", got, want)
 			}
@@ -379,7 +375,7 @@ func TestStarter(t *testing.T) {
 	want := map[string]string{"agent_user": "", "agent_pass": "", "agent_full_name": "Jane Doe", "agent_user_level": "1",
 		"agent_user_group": "SALES", "template": "", "email": "jane@example.com", "phone_login": "", "custom_one": "Hired 2026-02-01",
 		"custom_two": "Ann", "custom_three": "Leeds"}
-	if !reflect.DeepEqual(values, want) || got.LoginPattern != "{f}{last}" || !got.GeneratePassword || m.KeyColumn() != "Employee ID" {
+	if !reflect.DeepEqual(values, want) || got.LoginPattern != "{f}{last}" || m.KeyColumn() != "Employee ID" {
 		t.Errorf("starter maps to %v %+v, want %v", values, got, want)
 	}
 }

@@ -327,19 +327,6 @@ func WithSuffix(base string, n int) string {
 	return base + suffix
 }
 
-// SplitName splits a full name into its first and last whitespace-separated
-// words: "Mary Ann Lee" -> "Mary", "Lee"; "Cher" -> "Cher", "".
-func SplitName(full string) (first, last string) {
-	words := strings.Fields(full)
-	switch len(words) {
-	case 0:
-		return "", ""
-	case 1:
-		return words[0], ""
-	}
-	return words[0], words[len(words)-1]
-}
-
 // maxQuoted is how many characters of a value a message quotes.
 const maxQuoted = 40
 

@@ -196,23 +196,6 @@ func TestWithSuffix(t *testing.T) {
 	}
 }
 
-func TestSplitName(t *testing.T) {
-	for _, c := range []struct{ full, first, last string }{
-		{"Mary Ann Lee", "Mary", "Lee"},
-		{"Cher", "Cher", ""},
-		{"", "", ""},
-		{"   ", "", ""},
-		{" John\tSmith \n", "John", "Smith"},
-		{"Jan van der Berg", "Jan", "Berg"},
-		{"José  Müller", "José", "Müller"},
-	} {
-		first, last := naming.SplitName(c.full)
-		if first != c.first || last != c.last {
-			t.Errorf("SplitName(%q) = %q, %q; want %q, %q", c.full, first, last, c.first, c.last)
-		}
-	}
-}
-
 // validLogin is what every login made must be.
 var validLogin = regexp.MustCompile(`^[-_0-9a-z]{2,20}$`)
 

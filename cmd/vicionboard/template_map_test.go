@@ -46,8 +46,8 @@ func TestTemplateMap(t *testing.T) {
 	if _, err := m.Bind(mapping.StarterHeader); err != nil {
 		t.Fatalf("the starter mapping does not bind to its export's header: %v", err)
 	}
-	if m.KeyColumn() != "Employee ID" || !m.GeneratesLogin() || !m.GeneratesPassword() {
-		t.Errorf("key %q, generates login %v, password %v", m.KeyColumn(), m.GeneratesLogin(), m.GeneratesPassword())
+	if m.KeyColumn() != "Employee ID" || !m.GeneratesLogin() {
+		t.Errorf("key %q, generates login %v", m.KeyColumn(), m.GeneratesLogin())
 	}
 
 	res = invoke(t, nil, "template", "--map", path)
