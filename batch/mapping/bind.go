@@ -17,7 +17,6 @@ type Binder struct {
 	first    *boundRule  // first_name, nil when from agent_full_name
 	last     *boundRule  // last_name, nil when from agent_full_name
 	fullName int         // index in rules of agent_full_name; -1 when none
-	key      int         // 0-based header index of the key column; -1 when none
 }
 
 // Mapped is one row's fields, as the mapping makes them.
@@ -82,9 +81,9 @@ func (m *Mapping) Bind(header []string) (*Binder, error) {
 			bd.index[n] = i
 		}
 	}
-	b := &Binder{fullName: -1, key: -1}
+	b := &Binder{fullName: -1}
 	if m.key != "" {
-		b.key = bd.column(m.key, m.keyLine, false)
+		bd.column(m.key, m.keyLine, false) // the key column must be in the header
 	}
 	identity := map[string]int{}
 	for i, h := range header {
