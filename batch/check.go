@@ -218,7 +218,7 @@ func (c *checker) triage(ctx context.Context, row Row, logins, keys *LoginIndex)
 	row, failed := c.gen.fill(ctx, row, logins)
 	if failed != nil {
 		failed.At = now
-		if failed.Status == StatusError {
+		if failed.Status == StatusError || failed.Status == StatusUnknown {
 			failed.Status = StatusWouldFail
 		}
 		return *failed, Plan{}, false

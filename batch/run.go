@@ -246,6 +246,7 @@ func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
 		lookup = func(_ context.Context, login string) (bool, error) { return r.loginExists(callCtx, login) }
 	}
 	r.gen = newGenerator(cfg.Generate, cfg.Keys, cfg.Ledger, cfg.Server, lookup)
+	r.gen.resendUnknown = cfg.ResendUnknown
 
 	w := newOrderedWriter(sink, 4*cfg.Workers+3*claimAhead+16, r.stop)
 	// Not errgroup.WithContext: a job's error must not cut off the calls in
