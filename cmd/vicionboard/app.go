@@ -254,7 +254,7 @@ func (o *logOptions) logger(stderr io.Writer) (zerolog.Logger, error) {
 // text summary: "created" (accounts created by this run) is the CREATED
 // reason's count, apart from CARRIED_OVER, ALREADY_CREATED and
 // ALREADY_EXISTS.
-func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, took time.Duration) {
+func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, took time.Duration, dryRun bool) {
 	statuses := zerolog.Dict()
 	for st, n := range summary.Statuses() {
 		statuses = statuses.Int(string(st), n)
@@ -263,8 +263,13 @@ func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, too
 	for c, n := range summary.Codes() {
 		codes = codes.Int(c, n)
 	}
+	// A dry run creates nothing: its CREATED rows are predictions.
+	created := "created"
+	if dryRun {
+		created = "would_create"
+	}
 	ev := log.Info().Str("result_file", outPath).Int("rows", summary.Total()).
-		Float64("duration_s", took.Seconds()).Int("created", summary.Codes()[batch.CodeCreated]).
+		Float64("duration_s", took.Seconds()).Int(created, summary.Codes()[batch.CodeCreated]).
 		Dict("statuses", statuses).Dict("reasons", codes)
 	for st, n := range summary.Statuses() {
 		ev = ev.Int(strings.ToLower(string(st)), n)

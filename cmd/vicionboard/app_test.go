@@ -364,11 +364,25 @@ func TestSummaryLogLine(t *testing.T) {
 	if summary == nil {
 		t.Fatalf("no JSON summary line in stderr:\n%s", got.stderr)
 	}
-	want := map[string]float64{"rows": 4, "success": 2, "invalid": 1, "error": 1}
+	want := map[string]float64{"rows": 4, "success": 2, "invalid": 1, "error": 1, "created": 2}
 	for k, v := range want {
 		if summary[k] != v {
 			t.Errorf("summary %s = %v, want %v (line %v)", k, summary[k], v, summary)
 		}
+	}
+
+	// A dry run's summary says what it would create, never "created".
+	env, _ = simEnv(t, "1234")
+	got = invoke(t, env, "check", mixed, "--out", filepath.Join(dir, "m.check.csv"), "--log-format", "json")
+	summary = nil
+	for _, line := range strings.Split(got.stderr, "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["message"] == "summary" {
+			summary = m
+		}
+	}
+	if _, ok := summary["created"]; ok || summary["would_create"] != float64(2) {
+		t.Errorf("dry run summary %v: want would_create 2 and no created", summary)
 	}
 }
 

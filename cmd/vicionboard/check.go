@@ -182,7 +182,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	if p.tripped != nil {
 		a.printf("a run would stop here (exit 4, nothing sent): %s\n", strings.Join(p.tripped.Tripped, "; "))
 	}
-	logSummary(log, summary, f.out, time.Since(started))
+	logSummary(log, summary, f.out, time.Since(started), true)
 	return checkErr
 }
 

@@ -530,7 +530,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	}
 	runErr = finish(summary, runErr)
 	a.printSummary(summary, "vicionboard run", f.out)
-	logSummary(log, summary, f.out, time.Since(started))
+	logSummary(log, summary, f.out, time.Since(started), false)
 	return runErr
 }
 
