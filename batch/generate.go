@@ -247,9 +247,9 @@ func placeholders(row Row, canGenerate bool) Row {
 
 // showPassword sets out.Password to the row's generated password when the
 // account has it, or may have it: this run created it with it (or its
-// outcome is unknown); an earlier run's claim of the person, with the same
-// generated password, was settled as existing; or the person's record
-// shows, by its digest, that it was created with it. An account created
+// outcome is unknown), or found the account its own request, or an
+// earlier run's, created (VERIFIED: the same generated password); or the
+// person's record shows, by its digest, that it was created with it. An account created
 // with another password (HR gave one before) gets a warning instead.
 func showPassword(t *task, out *Outcome) {
 	if !t.plan.GeneratedPass || out.Carried != nil {
@@ -259,10 +259,8 @@ func showPassword(t *task, out *Outcome) {
 	if record.Key == "" && t.claimRes.HadPrior {
 		record = t.claimRes.Prior
 	}
-	earlierClaim := t.unsure || (t.claimRes.HadPrior && record.State != PersonCreated)
 	switch {
-	case out.Status == StatusUnknown, out.Code == CodeCreated, t.exists:
-	case out.Code == CodeAlreadyExists && earlierClaim:
+	case out.Status == StatusUnknown, out.Code == CodeCreated, out.Code == CodeVerifiedAfterErr, t.exists:
 	case out.Status != StatusSuccess:
 		return
 	case record.Applied["agent_pass"] != "" && record.Applied["agent_pass"] == t.plan.PassDigest:

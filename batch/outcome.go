@@ -39,7 +39,7 @@ const (
 	CodeCarriedOver      = "CARRIED_OVER"        // SUCCESS from an earlier run
 	CodeCreated          = "CREATED"             // created now
 	CodeAlreadyExists    = "ALREADY_EXISTS"      // the account already existed with this name
-	CodeVerifiedAfterErr = "VERIFIED"            // the account was found after an unreadable answer
+	CodeVerifiedAfterErr = "VERIFIED"            // the account vicionboard's own request may have created was found (an unreadable answer, a killed run)
 	CodeInterrupted      = "INTERRUPTED"         // the run was interrupted while the row was in flight
 	CodeValid            = "VALID"               // passes every local rule
 	CodeAlreadyCreated   = "ALREADY_CREATED"     // the ledger knows this person's account: not sent

@@ -111,7 +111,7 @@ var reasons = []Reason{
 		"The account already existed with this full name; counted as done.",
 		"Nothing; if that account belongs to another person of the same name, give this row another agent_user."},
 	{batch.CodeVerifiedAfterErr,
-		"The answer was unreadable, but user_details found the account: created.",
+		"vicionboard's request may have created the account, but its answer never came or was unreadable (or the run sending it was killed); user_details then found the account with this full name: created by vicionboard, and managed by later runs like any it created.",
 		"Nothing."},
 	{batch.CodeCarriedOver,
 		"SUCCESS in an earlier run (the result file fed back in, or --out's earlier result): not sent again.",

@@ -370,6 +370,24 @@ func TestKilledHRRunKeepsLoginsAndPasswords(t *testing.T) {
 			t.Errorf("%s: the server holds password %q, the result file shows %q", id, a.Pass, r["agent_pass"])
 		}
 	}
+
+	// Every account is vicionboard's, even one a killed run created and
+	// the next found: when its person leaves, it is deactivated.
+	lines := strings.SplitAfter(hrCrowd(rows), "\n")
+	in = writeFile(t, dir, "crowd.csv", strings.Join(lines[:len(lines)-1-rows/3], ""))
+	got = binRun(t, env, append(args, "--deactivate-missing", "--max-deactivate", "0", "--max-deactivate-percent", "0", "--min-rows-percent", "0")...)
+	if got.code != exitOK {
+		t.Fatalf("leavers' run: exit %d\n%s", got.code, got.stderr)
+	}
+	deactivated := 0
+	for _, rec := range resultRecords(t, out)[1:] {
+		if strings.Contains(strings.Join(rec, ","), "DEACTIVATED") {
+			deactivated++
+		}
+	}
+	if deactivated != rows/3 {
+		t.Errorf("%d leavers deactivated, want %d (an account a killed run created must not count as found)", deactivated, rows/3)
+	}
 }
 
 // TestEmptyPasswordIsGenerated: a plain input's empty agent_pass cell gets
