@@ -47,8 +47,32 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
+// stateDirs holds each test's state directory, by test name.
+var stateDirs sync.Map
+
+// binEnv is the environment of the binary run by test t: this process's,
+// with XDG_STATE_HOME set to the test's own directory (so that the
+// binary's default ledger is never the developer's, nor another test's
+// whose simulator happened to get the same port), then env, which may set
+// it otherwise.
+func binEnv(t *testing.T, env ...string) []string {
+	dir, ok := stateDirs.Load(t.Name())
+	if !ok {
+		dir, _ = stateDirs.LoadOrStore(t.Name(), t.TempDir())
+	}
+	return append(append(os.Environ(), "XDG_STATE_HOME="+dir.(string)), env...)
+}
+
 func TestMain(m *testing.M) {
+	// A safety net for any binary run without binEnv: never the
+	// developer's state directory.
+	state, err := os.MkdirTemp("", "vicionboard-test-state")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("XDG_STATE_HOME", state)
 	code := m.Run()
+	os.RemoveAll(state)
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
@@ -157,7 +181,7 @@ func startRun(t *testing.T, bin string, srv *vicidialtest.Server, in, out string
 	t.Helper()
 	cmd := exec.Command(bin, "run", in, "--out", out, "--workers", fmt.Sprint(workers), "--rate", "0", "--log-format", "json", "--max-new", "0")
 	// The ledger goes to a state directory beside the result file.
-	cmd.Env = append(os.Environ(), "VICIDIAL_URL="+srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234",
+	cmd.Env = binEnv(t, "VICIDIAL_URL="+srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234",
 		"XDG_STATE_HOME="+filepath.Join(filepath.Dir(out), "state"))
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {

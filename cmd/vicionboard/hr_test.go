@@ -320,7 +320,7 @@ func TestKilledHRRunKeepsLoginsAndPasswords(t *testing.T) {
 	kills := 0
 	for range 5 {
 		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), env...)
+		cmd.Env = binEnv(t, env...)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

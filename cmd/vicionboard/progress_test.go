@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -108,7 +107,7 @@ func progressCSV(n int) string {
 func runInPTY(t *testing.T, env []string, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(binary(t), args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = binEnv(t, env...)
 	f, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 160})
 	if err != nil {
 		t.Fatal(err)
@@ -226,7 +225,7 @@ func TestNoProgressWithoutATerminal(t *testing.T) {
 	})
 	t.Run("pipe", func(t *testing.T) {
 		cmd := exec.Command(binary(t), "run", in, "--out", filepath.Join(dir, "b.csv"))
-		cmd.Env = append(os.Environ(), env...)
+		cmd.Env = binEnv(t, env...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if code := exitOf(cmd.Run()); code != exitRowsFailed {

@@ -316,7 +316,7 @@ func TestSecondSignalExitsAtOnce(t *testing.T) {
 			in := writeFile(t, dir, "hires.csv", goodCSV)
 			cmd := exec.Command("sh", "-c", tt.trap+`; exec "$0" "$@"`, bin, "run", in, "--out", filepath.Join(dir, "out.csv"),
 				"--rate", "0", "--drain-timeout", "1h", "--log-format", "json")
-			cmd.Env = append(os.Environ(), "VICIDIAL_URL="+srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234")
+			cmd.Env = binEnv(t, "VICIDIAL_URL="+srv.URL, "VICIDIAL_API_USER=6666", "VICIDIAL_API_PASS=1234")
 			var stderr lockedBuffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
