@@ -61,7 +61,7 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"0001_init.sql", "0002_history_indexes.sql"}; !slices.Equal(applied, want) {
+	if want := []string{"0001_init.sql", "0002_history_indexes.sql", "0003_pruned.sql"}; !slices.Equal(applied, want) {
 		t.Errorf("migrations %v, want %v", applied, want)
 	}
 	if got := tableNames(t, path, "index"); !slices.Contains(got, "outcomes_by_login") || !slices.Contains(got, "persons_by_login") {
@@ -75,6 +75,14 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 	}
 	if st, err := db.Story(ctx, StoryQuery{Login: "jsmith"}); err != nil || len(st.Persons) != 1 || len(st.Events) != 1 {
 		t.Errorf("old story: %+v, %v", st, err)
+	}
+	// 0003's columns: the old ledger can be pruned (its one run is the last
+	// on its input, so it keeps its rows).
+	if res, err := db.Prune(ctx, time.Now(), false); err != nil || res.KeptLast != 1 || len(res.Runs) != 0 {
+		t.Errorf("Prune of the old ledger: %+v, %v", res, err)
+	}
+	if p, err := db.Prunings(ctx); err != nil || len(p) != 0 {
+		t.Errorf("Prunings of the old ledger: %v, %v", p, err)
 	}
 }
 

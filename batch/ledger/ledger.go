@@ -1,7 +1,7 @@
 // Package ledger implements batch.Ledger with SQLite (modernc.org/sqlite,
 // pure Go): vicionboard's durable memory of runs, of every row outcome of
-// every run, and of every person's account per server, including the work
-// in flight.
+// every run (until Prune deletes those of old runs), and of every person's
+// account per server, including the work in flight.
 //
 // The database is one file (by default $XDG_STATE_HOME/vicionboard/ledger.db)
 // in WAL mode with synchronous=FULL: a committed claim survives a power cut.
@@ -72,6 +72,7 @@ type DB struct {
 	db      *sql.DB
 	path    string
 	runsDir string
+	busy    time.Duration // the busy timeout
 
 	w *writer
 
@@ -151,8 +152,8 @@ func open(ctx context.Context, path string, opts Options, migs fs.FS) (*DB, erro
 	// One connection writes at a time (the writer); a few more read.
 	sdb.SetMaxOpenConns(4)
 	sdb.SetMaxIdleConns(4)
-	d := &DB{db: sdb, path: path, runsDir: path + ".runs", runs: map[batch.RunID]*activeRun{},
-		stmts: map[string]*sql.Stmt{}}
+	d := &DB{db: sdb, path: path, runsDir: path + ".runs", busy: opts.BusyTimeout,
+		runs: map[batch.RunID]*activeRun{}, stmts: map[string]*sql.Stmt{}}
 	if err := d.check(ctx); err != nil {
 		sdb.Close()
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/ledger"
 	"github.com/vicionboard/vicionboard/report"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
@@ -102,6 +103,8 @@ func hint(err error) string {
 		return intr.hint()
 	case errors.Is(err, context.Canceled):
 		return "run the same command again to resume"
+	case ledger.IsBusy(err):
+		return "another vicionboard process (a run, a prune or a vacuum) kept the ledger locked for longer than the busy timeout: try again when it has ended"
 	}
 	switch vicidial.ReasonOf(err) {
 	case vicidial.ReasonLoginIncorrect:

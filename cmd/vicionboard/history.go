@@ -27,16 +27,23 @@ type historyOptions struct {
 	server string
 	format string
 	limit  int
+	prune  pruneOptions
 }
 
 func (a *app) historyCommand() *cobra.Command {
 	var o historyOptions
 	cmd := &cobra.Command{
 		Use:   "history [RUN_ID]",
-		Short: "List the runs the ledger remembers, one run's rows, or one account's story",
+		Short: "List the runs the ledger remembers, one run's rows, or one account's story; prune old rows",
 		Long: `Without arguments: the runs, newest first (id, start, duration, command, input, rows, counts,
-exit code). With RUN_ID: that run's rows. With --key or --login: one person's story: the account's
-record (created when, by which run) and every run that saw the person, oldest first.`,
+pruned, exit code). With RUN_ID: that run's rows. With --key or --login: one person's story: the
+account's record (created when, by which run) and every run that saw the person, oldest first.
+
+With --prune-before DATE|AGE (2026-09-01, 90d): delete the row outcomes of the finished runs started
+before then, keeping every run's line in the list (with its counts) and every person's record (what
+prevents creating an account twice). Unfinished runs and the last run on each server and input keep
+their rows. --dry-run lists what would be deleted; --vacuum then shrinks the file (it needs free disk
+space of up to twice its size; without it, the ledger reuses the space freed).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.history(cmd, args, &o)
@@ -49,6 +56,9 @@ record (created when, by which run) and every run that saw the person, oldest fi
 	f.StringVar(&o.server, "url", "", "only this server (default: every server)")
 	f.StringVar(&o.format, "format", "", "table, csv or json (default: table on a terminal, csv otherwise)")
 	f.IntVar(&o.limit, "limit", 50, "at most this many runs (0 = all)")
+	f.StringVar(&o.prune.before, "prune-before", "", "delete the row outcomes of the finished runs started before this date (2026-09-01, UTC), time (RFC 3339) or age (90d, 12w, 36h)")
+	f.BoolVar(&o.prune.vacuum, "vacuum", false, "with --prune-before: then rewrite the ledger file to give the space back (needs free disk space of up to twice its size)")
+	f.BoolVar(&o.prune.dryRun, "dry-run", false, "with --prune-before: list what would be deleted, delete nothing")
 	o.log.register(cmd)
 	return cmd
 }
@@ -70,6 +80,20 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 	if format != "table" && format != "csv" && format != "json" {
 		return usagef("--format %q: use table, csv or json", format)
 	}
+	var before time.Time
+	if o.prune.before != "" {
+		if len(args) > 0 || o.key != "" || o.login != "" || o.server != "" {
+			return usagef("--prune-before prunes every server's runs: give it without a RUN_ID, --key, --login or --url")
+		}
+		if o.prune.vacuum && o.prune.dryRun {
+			return usagef("--vacuum with --dry-run: a dry run changes nothing")
+		}
+		if before, err = parseBefore(o.prune.before, time.Now()); err != nil {
+			return err
+		}
+	} else if o.prune.vacuum || o.prune.dryRun {
+		return usagef("--vacuum and --dry-run go with --prune-before")
+	}
 	path, err := o.ledger.ledgerPath(a.getenv)
 	if err != nil {
 		return err
@@ -82,6 +106,9 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 		return err
 	}
 	defer db.Close()
+	if o.prune.before != "" {
+		return a.prune(ctx, db, before, &o.prune, format, log)
+	}
 	server := ""
 	if o.server != "" {
 		if server, err = vicidial.Endpoint(o.server); err != nil {
@@ -128,6 +155,18 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 		if err != nil {
 			return err
 		}
+		prunings, err := db.Prunings(ctx)
+		if err != nil {
+			return err
+		}
+		if p, ok := prunings[id]; ok && !p.At.IsZero() {
+			log.Warn().Str("run", string(id)).Int("pruned_rows", p.Rows).Time("pruned_at", p.At).
+				Msgf("run %s: its %d row outcomes were pruned at %s (history --prune-before): its counts are in the run list, and each person's record stays (history --key)",
+					id, p.Rows, stamp(p.At))
+		} else if ok {
+			log.Warn().Str("run", string(id)).Int("pruned_rows", p.Rows).
+				Msgf("run %s: %d of its row outcomes were pruned by an interrupted prune, the rest are shown: prune again to finish", id, p.Rows)
+		}
 		t.header = []string{"line", "key", "login", "function", "status", "code", "reason", "at"}
 		for _, r := range rows {
 			t.add(strconv.Itoa(r.Line), r.Key, r.Login, r.Function, string(r.Status), r.Code, r.Reason, stamp(r.At))
@@ -137,7 +176,11 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 		if err != nil {
 			return err
 		}
-		t.header = []string{"run", "started", "duration", "command", "input", "rows", "counts", "exit"}
+		prunings, err := db.Prunings(ctx)
+		if err != nil {
+			return err
+		}
+		t.header = []string{"run", "started", "duration", "command", "input", "rows", "counts", "pruned", "exit"}
 		for _, r := range runs {
 			if server != "" && r.Start.Server != server {
 				continue
@@ -150,8 +193,15 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 				duration = r.End.Ended.Sub(r.Start.Started).Round(time.Millisecond).String()
 				exit = strconv.Itoa(r.End.ExitCode)
 			}
+			pruned := ""
+			if p, ok := prunings[r.ID]; ok {
+				pruned = stamp(p.At)
+				if p.At.IsZero() {
+					pruned = "partly"
+				}
+			}
 			t.add(string(r.ID), stamp(r.Start.Started), duration, command, r.Start.Input, strconv.Itoa(r.End.Rows),
-				counts(r.End.Statuses, r.End.Codes), exit)
+				counts(r.End.Statuses, r.End.Codes), pruned, exit)
 		}
 	}
 	return t.write(a.stdout)
