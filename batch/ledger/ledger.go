@@ -171,6 +171,26 @@ func open(ctx context.Context, path string, opts Options, migs fs.FS) (*DB, erro
 	return d, nil
 }
 
+// untilNotBusy calls fn until it does not fail with SQLITE_BUSY, for up to
+// the busy timeout. A connection's first statements (the DSN's pragmas:
+// journal_mode(WAL) on a file another connection is setting up) can be
+// answered SQLITE_BUSY at once, without SQLite's busy handler waiting, when
+// several processes open a new ledger at the same moment.
+func (d *DB) untilNotBusy(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(d.busy)
+	for {
+		err := fn()
+		if err == nil || !IsBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
 // dsn is the driver's name for the file: a file: URI (so that any path
 // works) with the pragmas every connection needs. _txlock=immediate makes
 // every read-write transaction BEGIN IMMEDIATE: it takes the write lock at
@@ -232,7 +252,7 @@ func prepareFile(path string) error {
 
 // check connects and runs PRAGMA quick_check, which reads every page.
 func (d *DB) check(ctx context.Context) error {
-	if err := d.db.PingContext(ctx); err != nil {
+	if err := d.untilNotBusy(ctx, func() error { return d.db.PingContext(ctx) }); err != nil {
 		return d.wrap("open", err)
 	}
 	rows, err := d.db.QueryContext(ctx, "PRAGMA quick_check")
