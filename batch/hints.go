@@ -26,10 +26,9 @@ type InGroupLister interface {
 // FetchInGroups returns the server's in-groups for Options.InGroups, or nil
 // when they are unknown: accounts does not implement InGroupLister (an
 // offline check, a test double), the API user may not call ingroup_list,
-// or the call failed. Each of the last two is logged once, as a warning
-// that in_groups are not checked; the warning never holds a password (the
-// client's errors have none). A server without in-groups gives an empty,
-// non-nil list: every in_groups ID is then unknown.
+// the call failed, or it listed none. Each of the last three is logged
+// once, as a warning that in_groups are not checked; the warning never
+// holds a password (the client's errors have none).
 //
 // It makes one ingroup_list call. Call it after the API user's credentials
 // are proven (a wrong password here counts towards the server's lockout
@@ -41,8 +40,11 @@ func FetchInGroups(ctx context.Context, accounts any, log zerolog.Logger) []stri
 	}
 	ids, err := lister.InGroups(ctx)
 	switch reason := vicidial.ReasonOf(err); {
-	case err == nil && ids == nil:
-		return []string{}
+	case err == nil && len(ids) == 0:
+		// A dialer without a single active in-group is rare; a page whose
+		// links this version cannot read would look the same, and would
+		// make every row naming an in-group INVALID.
+		log.Warn().Msg("the server's in-group list (ingroup_list) names none: in_groups are not checked against the server")
 	case err == nil:
 		log.Debug().Int("in_groups", len(ids)).Msg("listed the server's in-groups")
 		return ids

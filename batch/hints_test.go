@@ -231,7 +231,8 @@ func TestFetchInGroups(t *testing.T) {
 		{"no lister", struct{ batch.Accounts }{}, nil, ""},
 		{"nil", nil, nil, ""},
 		{"listed", lister{ids: serverInGroups}, serverInGroups, ""},
-		{"none on the server", lister{ids: nil}, []string{}, ""},
+		{"none listed", lister{ids: nil}, nil, "names none"},
+		{"an empty list", lister{ids: []string{}}, nil, "names none"},
 		{"not allowed", lister{err: notAllowed}, nil, "the API user may not list in-groups (ingroup_list)"},
 		{"failed", lister{err: &vicidial.ResponseError{Kind: vicidial.KindHTTPStatus, Status: 500}}, nil, "could not list the server's in-groups"},
 	}
