@@ -626,3 +626,21 @@ agent_user_group: {value: AGENTS}
 		t.Errorf("jsmith is %q's", a.FullName)
 	}
 }
+
+// TestKeyFlagAndMappingKey: --key and the mapping's key: may both name the
+// person-key column (in any case); naming two columns is refused.
+func TestKeyFlagAndMappingKey(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		key  string
+		code int
+	}{{"employee id", exitOK}, {"Work Email", exitUsage}} {
+		env, _ := simEnv(t, "1234")
+		out := filepath.Join(dir, "hr.results.csv")
+		_ = os.Remove(out)
+		got := invoke(t, env, "run", hrSample, "--map", hrMapping, "--key", c.key, "--out", out, "--rate", "0")
+		if got.code != c.code {
+			t.Errorf("--key %q: exit %d, want %d\n%s", c.key, got.code, c.code, got.stderr)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/spf13/cobra"
 
 	"github.com/vicionboard/vicionboard/batch"
@@ -31,7 +33,7 @@ func (o *runOptions) prepare(cmd *cobra.Command) error {
 	switch k := m.KeyColumn(); {
 	case k != "" && o.ledger.key == "":
 		o.ledger.key = k
-	case k != "" && k != o.ledger.key:
+	case k != "" && !strings.EqualFold(strings.TrimSpace(k), strings.TrimSpace(o.ledger.key)):
 		return usagef("--key %q and the key: %q of %s disagree: give one", o.ledger.key, k, m.File())
 	}
 	if m.GeneratesLogin() && o.ledger.key == "" {
