@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/vicionboard/vicionboard/batch/words"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
 
@@ -331,7 +332,7 @@ func (c *checker) leavers(ctx context.Context, columns []string, present *LoginI
 // run cannot predict it.
 func phoneWarning(fields map[string]string) []string {
 	if v := fields["phone_login"]; v != "" && v != vicidial.Blank {
-		return []string{"phone_login " + clip(v) + " not checked: the server checks that the phone exists only when it writes"}
+		return []string{"phone_login " + words.Clip(v) + " not checked: the server checks that the phone exists only when it writes"}
 	}
 	return nil
 }
@@ -467,7 +468,7 @@ func (c *checker) ownValues(ctx context.Context, plan Plan, seen []probeKey, out
 		if vicidial.ReasonOf(err) == vicidial.ReasonGroupNotFound {
 			return Outcome{Status: StatusWouldFail, Code: string(vicidial.ReasonInvalidGroup), Warnings: out.Warnings,
 				Reason: fmt.Sprintf("would be copied, but its own values would not be applied: user group %s does not exist%s (%s)",
-					clip(g), c.groupHint(ctx, g, seen), vicidial.ReasonInvalidGroup)}
+					words.Clip(g), c.groupHint(ctx, g, seen), vicidial.ReasonInvalidGroup)}
 		}
 	}
 	return out
@@ -533,7 +534,7 @@ func (c *checker) failure(ctx context.Context, err error, plan Plan, seen []prob
 		if reason == vicidial.ReasonGroupNotFound && plan.Action == ActionAdd {
 			if hint := c.groupHint(ctx, plan.Add.Group, seen); hint != "" {
 				return Outcome{Status: StatusWouldFail, Code: string(reason),
-					Reason: fmt.Sprintf("user group %s does not exist%s (%s)", quote(plan.Add.Group), hint, reason)}
+					Reason: fmt.Sprintf("user group %s does not exist%s (%s)", words.Quote(plan.Add.Group), hint, reason)}
 			}
 		}
 		return Outcome{Status: StatusWouldFail, Code: string(reason), Reason: describeAPIError(err, plan)}

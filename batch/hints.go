@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/vicionboard/vicionboard/batch/words"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
 
@@ -85,7 +86,7 @@ func closest(v string, names []string) string {
 		if ln == lv {
 			continue // the same name: nothing to suggest
 		}
-		d := editDistance(lv, ln)
+		d := words.Distance(lv, ln)
 		score := -1
 		switch short := min(len(lv), len(ln)); {
 		case d <= 2 && d < short:

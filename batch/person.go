@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/vicionboard/vicionboard/batch/words"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
 
@@ -256,7 +257,7 @@ func quoteValue(v string) string {
 	if v == "" {
 		return "(empty)"
 	}
-	return clip(v)
+	return words.Clip(v)
 }
 
 // Changes compares the values applied to a person's account with the

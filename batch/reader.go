@@ -8,12 +8,12 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
 
 	"github.com/vicionboard/vicionboard/batch/mapping"
+	"github.com/vicionboard/vicionboard/batch/words"
 )
 
 // Column names the reader treats specially.
@@ -699,7 +699,7 @@ func headerProblem(header []string, seen map[string]int, comma rune) string {
 	recognised := false
 	for _, h := range header {
 		for _, name := range strings.FieldsFunc(h, func(r rune) bool { return r == ';' || r == '\t' }) {
-			recognised = recognised || knownColumns()[canonicalColumn(name)]
+			recognised = recognised || knownColumns()[words.Canonical(name)]
 		}
 	}
 	if recognised {
@@ -786,7 +786,7 @@ func suggestColumns(header []string, wanted []string) []string {
 			if used[i] || knownColumns()[normaliseHeader(h)] {
 				continue
 			}
-			if score, ok := likeness(canonicalColumn(h), w); ok && score < bestScore {
+			if score, ok := likeness(words.Canonical(h), w); ok && score < bestScore {
 				best, bestScore = i, score
 			}
 		}
@@ -798,26 +798,6 @@ func suggestColumns(header []string, wanted []string) []string {
 	return hints
 }
 
-// canonicalColumn lowercases h and joins its words with single
-// underscores: "Agent User", "agent-user" and "AGENT__USER" are all
-// "agent_user".
-func canonicalColumn(h string) string {
-	var b strings.Builder
-	gap := false
-	for _, r := range strings.ToLower(h) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if gap && b.Len() > 0 {
-				b.WriteByte('_')
-			}
-			gap = false
-			b.WriteRune(r)
-			continue
-		}
-		gap = true
-	}
-	return b.String()
-}
-
 // likeness scores how close the canonical name c is to the column w (0
 // the same), and whether it is close enough to suggest.
 func likeness(c, w string) (int, bool) {
@@ -827,7 +807,7 @@ func likeness(c, w string) (int, bool) {
 	if c == w {
 		return 0, true
 	}
-	d := editDistance(c, w)
+	d := words.Distance(c, w)
 	limit := 1
 	if min(len(c), len(w)) >= 8 {
 		limit = 2
@@ -843,28 +823,6 @@ func likeness(c, w string) (int, bool) {
 		return 10 + len(long) - len(short), true
 	}
 	return 0, false
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes
-// (column names are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Columns returns the input's columns that the result file carries through:

@@ -18,6 +18,7 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/vicionboard/vicionboard/batch/words"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
 
@@ -330,19 +331,7 @@ func (r *run) lookStage(ctx context.Context, in <-chan *task, out chan<- *task) 
 	batch := make([]*task, 0, claimAhead)
 	keys := make([]string, 0, claimAhead)
 	for t := range in {
-		batch = append(batch[:0], t)
-	more:
-		for len(batch) < claimAhead {
-			select {
-			case t, ok := <-in:
-				if !ok {
-					break more
-				}
-				batch = append(batch, t)
-			default:
-				break more
-			}
-		}
+		batch = group(batch[:0], t, in)
 		var persons map[string]Person
 		if !r.stopped.Load() && ctx.Err() == nil {
 			keys = keys[:0]
@@ -372,25 +361,32 @@ func (r *run) lookStage(ctx context.Context, in <-chan *task, out chan<- *task) 
 	}
 }
 
+// group returns batch with first, then the tasks in already waits with,
+// up to claimAhead in all: a stage works on what is ready without waiting
+// for more.
+func group(batch []*task, first *task, in <-chan *task) []*task {
+	batch = append(batch, first)
+	for len(batch) < claimAhead {
+		select {
+		case t, ok := <-in:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, t)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
 // claimStage claims rows in the ledger in groups, ahead of the workers,
 // and passes every task on in order.
 func (r *run) claimStage(ctx context.Context, in <-chan *task, out chan<- *task) {
 	defer close(out)
 	batch := make([]*task, 0, claimAhead)
 	for t := range in {
-		batch = append(batch[:0], t)
-	more:
-		for len(batch) < claimAhead {
-			select {
-			case t, ok := <-in:
-				if !ok {
-					break more
-				}
-				batch = append(batch, t)
-			default:
-				break more
-			}
-		}
+		batch = group(batch[:0], t, in)
 		r.claimGroup(ctx, batch)
 		for _, t := range batch {
 			out <- t
@@ -1083,7 +1079,7 @@ func (r *run) logOutcome(row Row, plan Plan, out Outcome) {
 	if out.Carried != nil {
 		status, code = Status(out.Carried.Status), CodeCarriedOver
 	}
-	ev.Int("line", row.Line).Str("login", clip(row.Fields.Login)).
+	ev.Int("line", row.Line).Str("login", words.Clip(row.Fields.Login)).
 		Str("status", string(status)).Str("account", out.Login).Str("code", code).
 		Str("reason", out.Reason).Msg("row")
 }

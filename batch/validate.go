@@ -5,9 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/vicionboard/vicionboard/batch/naming"
+	"github.com/vicionboard/vicionboard/batch/words"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
 
@@ -138,46 +138,7 @@ func shown(v string, secret bool) string {
 	if secret {
 		return "the value"
 	}
-	return quote(v)
-}
-
-// maxQuoted is how many characters of a value a message quotes.
-const maxQuoted = 40
-
-// clip returns v, or its first maxQuoted characters followed by
-// "...(N more characters)". Every message that repeats a cell goes through
-// it: a 50 MB cell must not be copied whole into result_reason,
-// result_warnings and a log line.
-func clip(v string) string {
-	head, more := cut(v)
-	if more == 0 {
-		return v
-	}
-	return fmt.Sprintf("%s...(%d more characters)", head, more)
-}
-
-// quote is clip for a quoted value: the quotes close after the excerpt.
-func quote(v string) string {
-	head, more := cut(v)
-	if more == 0 {
-		return strconv.Quote(v)
-	}
-	return fmt.Sprintf("%s...(%d more characters)", strconv.Quote(head), more)
-}
-
-// cut splits v after maxQuoted characters; more counts the rest.
-func cut(v string) (head string, more int) {
-	if len(v) <= maxQuoted {
-		return v, 0 // fewer bytes than the limit: fewer characters too
-	}
-	n := 0
-	for i := range v {
-		if n == maxQuoted {
-			return v[:i], utf8.RuneCountInString(v[i:])
-		}
-		n++
-	}
-	return v, 0
+	return words.Quote(v)
 }
 
 // maxBadKinds is how many different bad characters a message lists.
@@ -224,18 +185,18 @@ func (p *problems) text(col, v string, max int) string {
 		lost := lostLetters(v, col == "agent_full_name")
 		switch {
 		case p.strict && lost:
-			p.add(col, "%s has \"?\" where a letter should be: %s", quote(v), lostLettersFix)
+			p.add(col, "%s has \"?\" where a letter should be: %s", words.Quote(v), lostLettersFix)
 		case p.strict:
-			p.add(col, "%s has characters VICIdial would delete or change (it would store %s)", quote(v), quote(c))
+			p.add(col, "%s has characters VICIdial would delete or change (it would store %s)", words.Quote(v), words.Quote(c))
 		default:
 			if lost {
-				p.warnings = append(p.warnings, fmt.Sprintf("%s %s has \"?\" where a letter should be: %s", col, quote(v), lostLettersFix))
+				p.warnings = append(p.warnings, fmt.Sprintf("%s %s has \"?\" where a letter should be: %s", col, words.Quote(v), lostLettersFix))
 			}
-			p.warnings = append(p.warnings, fmt.Sprintf("%s cleaned: %s -> %s", col, quote(v), quote(c)))
+			p.warnings = append(p.warnings, fmt.Sprintf("%s cleaned: %s -> %s", col, words.Quote(v), words.Quote(c)))
 		}
 	}
 	if len(c) > max {
-		p.add(col, "%s is too long (%d characters, at most %d)", quote(c), len(c), max)
+		p.add(col, "%s is too long (%d characters, at most %d)", words.Quote(c), len(c), max)
 	}
 	return c
 }
@@ -243,7 +204,7 @@ func (p *problems) text(col, v string, max int) string {
 // flag checks a 0/1 field.
 func (p *problems) flag(col, v string) {
 	if v != "" && v != "0" && v != "1" {
-		p.add(col, "%s must be 0 or 1", quote(v))
+		p.add(col, "%s must be 0 or 1", words.Quote(v))
 	}
 }
 
@@ -262,9 +223,9 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 		switch {
 		case name != "":
 		case lostLetters(f.FullName, true):
-			p.add("agent_full_name", "%s has nothing VICIdial would keep: its \"?\" are characters the export could not encode; export as \"CSV UTF-8\" or .xlsx", quote(f.FullName))
+			p.add("agent_full_name", "%s has nothing VICIdial would keep: its \"?\" are characters the export could not encode; export as \"CSV UTF-8\" or .xlsx", words.Quote(f.FullName))
 		default:
-			p.add("agent_full_name", "%s has nothing VICIdial would keep: %s", quote(f.FullName), nothingKeptFix)
+			p.add("agent_full_name", "%s has nothing VICIdial would keep: %s", words.Quote(f.FullName), nothingKeptFix)
 		}
 	}
 
@@ -276,7 +237,7 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 			Update: p.ownValues(f)}
 		if ignored := ignoredByCopy(f); len(ignored) > 0 {
 			p.warnings = append(p.warnings, fmt.Sprintf("neither copy_user nor update_user sets %s: they come from template %s",
-				strings.Join(ignored, ", "), clip(f.Template)))
+				strings.Join(ignored, ", "), words.Clip(f.Template)))
 		}
 	} else {
 		plan = Plan{Action: ActionAdd, Add: p.addRequest(f, name)}
@@ -321,10 +282,10 @@ func (p *problems) ownValues(f Fields) *vicidial.UpdateUserRequest {
 		p.add("phone_pass", "at most %d characters for update_user", maxUpdatePhonePass)
 	}
 	if v := u.VoicemailID; v != "" && len(v) < 2 {
-		p.add("voicemail_id", "%s: update_user needs 2 to %d digits", quote(v), maxVoicemail)
+		p.add("voicemail_id", "%s: update_user needs 2 to %d digits", words.Quote(v), maxVoicemail)
 	}
 	if v := u.Email; v != "" && len(v) < 5 {
-		p.add("email", "%s: update_user needs at least 5 characters", quote(v))
+		p.add("email", "%s: update_user needs at least 5 characters", words.Quote(v))
 	}
 	if len(updateFields(*u)) == 0 {
 		return nil
@@ -342,7 +303,7 @@ func (p *problems) active(v string) string {
 	case "N", "NO":
 		return "N"
 	}
-	p.add("active", "%s must be Y or N", quote(v))
+	p.add("active", "%s must be Y or N", words.Quote(v))
 	return ""
 }
 
@@ -353,7 +314,7 @@ const maxUpdatePhonePass = 20
 func (p *problems) level(v string) int {
 	lvl, err := strconv.Atoi(v)
 	if err != nil || lvl < 1 || lvl > 9 {
-		p.add("agent_user_level", "%s must be a whole number from 1 to 9", quote(v))
+		p.add("agent_user_level", "%s must be a whole number from 1 to 9", words.Quote(v))
 		return 0
 	}
 	return lvl
@@ -389,7 +350,7 @@ func (p *problems) addRequest(f Fields, name string) vicidial.AddUserRequest {
 				p.add("in_groups", "and %d more that are not in-group IDs", len(bad)-maxBadIDs)
 				break
 			}
-			p.add("in_groups", "%s is not an in-group ID (letters, digits, - and _; separate IDs with |)", quote(id))
+			p.add("in_groups", "%s is not an in-group ID (letters, digits, - and _; separate IDs with |)", words.Quote(id))
 		}
 		p.knownInGroups(req.InGroups)
 	}
@@ -435,7 +396,7 @@ func (p *problems) knownInGroups(ids []string) {
 			p.add("in_groups", "and %d more that are not in-groups on the server", len(unknown)-maxBadIDs)
 			break
 		}
-		p.add("in_groups", "%s is not an in-group on the server (%s)", quote(id), withClosest(has, id, p.inGroups))
+		p.add("in_groups", "%s is not an in-group on the server (%s)", words.Quote(id), withClosest(has, id, p.inGroups))
 	}
 }
 
@@ -467,22 +428,22 @@ func (p *problems) optional(f Fields) vicidial.AddUserRequest {
 	p.flag("closer_default_blended", f.CloserDefaultBlended)
 	if v := f.WrapupSecondsOverride; v != "" {
 		if n, err := strconv.Atoi(v); err != nil || n < -1 || n > 9999 {
-			p.add("wrapup_seconds_override", "%s must be a whole number from -1 to 9999", quote(v))
+			p.add("wrapup_seconds_override", "%s must be a whole number from -1 to 9999", words.Quote(v))
 		}
 	}
 	if v := f.VoicemailID; v != "" && (!isDigits(v) || len(v) > maxVoicemail) {
-		p.add("voicemail_id", "%s must be digits only, at most %d", quote(v), maxVoicemail)
+		p.add("voicemail_id", "%s must be digits only, at most %d", words.Quote(v), maxVoicemail)
 	}
 	if v := f.Email; v != "" {
 		switch {
 		case strings.Contains(v, "'"):
-			p.add("email", "%s has an apostrophe, which breaks VICIdial's insert", quote(v))
+			p.add("email", "%s has an apostrophe, which breaks VICIdial's insert", words.Quote(v))
 		case strings.Contains(v, "+"):
-			p.add("email", "%s has a +, which VICIdial would store as a space", quote(v))
+			p.add("email", "%s has a +, which VICIdial would store as a space", words.Quote(v))
 		case strings.Count(v, "@") != 1 || strings.ContainsAny(v, " \t"):
-			p.add("email", "%s is not an email address", quote(v))
+			p.add("email", "%s is not an email address", words.Quote(v))
 		case len(v) > maxEmail:
-			p.add("email", "%s is too long (at most %d)", quote(v), maxEmail)
+			p.add("email", "%s is too long (at most %d)", words.Quote(v), maxEmail)
 		}
 	}
 	customs := []*string{&req.CustomOne, &req.CustomTwo, &req.CustomThree, &req.CustomFour, &req.CustomFive}

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"github.com/vicionboard/vicionboard/batch/words"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -200,43 +201,23 @@ func appendCollapsed(dst []byte, s string, space *bool) []byte {
 	return dst
 }
 
-// canonical lowercases s and joins its words (runs of letters and digits)
-// with single underscores: "Hire Date", "hire-date" and "HIRE__DATE" are
-// all "hire_date".
-func canonical(s string) string {
-	var b strings.Builder
-	gap := false
-	for _, r := range strings.ToLower(s) {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			if gap && b.Len() > 0 {
-				b.WriteByte('_')
-			}
-			gap = false
-			b.WriteRune(r)
-			continue
-		}
-		gap = true
-	}
-	return b.String()
-}
-
 // closest returns the candidate that name probably means, or "": the same
 // but for case, spaces and punctuation; a few edits away (more for longer
 // names); or one containing the other when the shorter has 4 letters or
 // more.
 func closest(name string, candidates []string) string {
-	c := canonical(name)
+	c := words.Canonical(name)
 	if c == "" {
 		return ""
 	}
 	best, bestScore := "", 1<<30
 	for _, cand := range candidates {
-		w := canonical(cand)
+		w := words.Canonical(cand)
 		if w == "" {
 			continue
 		}
 		score := -1
-		d := levenshtein(c, w)
+		d := words.Distance(c, w)
 		limit := 1
 		switch n := min(len([]rune(c)), len([]rune(w))); {
 		case n >= 10:
@@ -260,32 +241,4 @@ func closest(name string, candidates []string) string {
 		}
 	}
 	return best
-}
-
-// levenshtein is the edit distance between a and b, in runes, a swap of
-// two neighbours counting as one edit.
-func levenshtein(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	// Three rows: the one before the previous, for transpositions.
-	pp := make([]int, len(rb)+1)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				cur[j] = min(cur[j], pp[j-2]+1)
-			}
-		}
-		pp, prev, cur = prev, cur, pp
-	}
-	return prev[len(rb)]
 }

@@ -8,6 +8,7 @@ package naming
 import (
 	"errors"
 	"fmt"
+	"github.com/vicionboard/vicionboard/batch/words"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -70,13 +71,13 @@ func ParsePattern(s string) (Pattern, error) {
 			end := strings.IndexByte(s[i:], '}')
 			if end < 0 {
 				return Pattern{}, fmt.Errorf("login pattern %s: %s has no closing }: the placeholders are %s",
-					quote(s), quote(s[i:]), placeholderList)
+					words.Quote(s), words.Quote(s[i:]), placeholderList)
 			}
 			name := s[i+1 : i+end]
 			pt, ok := placeholders[name]
 			if !ok {
 				return Pattern{}, fmt.Errorf("login pattern %s: unknown placeholder %s: the placeholders are %s",
-					quote(s), quote(s[i:i+end+1]), placeholderList)
+					words.Quote(s), words.Quote(s[i:i+end+1]), placeholderList)
 			}
 			if !placeholder {
 				prefix = loginLen(p.tokens)
@@ -86,7 +87,7 @@ func ParsePattern(s string) (Pattern, error) {
 			i += end + 1
 		case c == '}':
 			return Pattern{}, fmt.Errorf("login pattern %s: a } without its {: write placeholders as %s",
-				quote(s), placeholderList)
+				words.Quote(s), placeholderList)
 		case isLoginByte(c):
 			j := i
 			for j < len(s) && isLoginByte(s[j]) {
@@ -107,15 +108,15 @@ func ParsePattern(s string) (Pattern, error) {
 	}
 	if !placeholder {
 		return Pattern{}, fmt.Errorf("login pattern %s has no placeholder, so every person would get the same login: use %s, e.g. {f}{last}",
-			quote(s), placeholderList)
+			words.Quote(s), placeholderList)
 	}
 	if len(p.tokens) == 1 && (p.tokens[0].part == firstInitial || p.tokens[0].part == lastInitial) {
 		return Pattern{}, fmt.Errorf("login pattern %s makes 1-character logins, and VICIdial needs at least %d: add to it, e.g. {f}{last}",
-			quote(s), minLogin)
+			words.Quote(s), minLogin)
 	}
 	if prefix >= MaxLogin {
 		return Pattern{}, fmt.Errorf("login pattern %s: the text before the first placeholder fills all %d characters of a login, so every person would get the same login: shorten it",
-			quote(s), MaxLogin)
+			words.Quote(s), MaxLogin)
 	}
 	return p, nil
 }
@@ -158,11 +159,11 @@ func badCharsError(s string, bad []rune) error {
 	_, err2 := ParsePattern(removed)
 	switch {
 	case err1 == nil && err2 == nil && underscore != removed:
-		return fmt.Errorf("login pattern %s: %s: write %s or %s", quote(s), msg, clip(underscore), clip(removed))
+		return fmt.Errorf("login pattern %s: %s: write %s or %s", words.Quote(s), msg, words.Clip(underscore), words.Clip(removed))
 	case err2 == nil:
-		return fmt.Errorf("login pattern %s: %s: write %s", quote(s), msg, clip(removed))
+		return fmt.Errorf("login pattern %s: %s: write %s", words.Quote(s), msg, words.Clip(removed))
 	}
-	return fmt.Errorf("login pattern %s: %s: write a pattern such as {f}{last} or {first}_{last}", quote(s), msg)
+	return fmt.Errorf("login pattern %s: %s: write a pattern such as {f}{last} or {first}_{last}", words.Quote(s), msg)
 }
 
 // replaceBad replaces each run of characters of s that a login cannot
@@ -303,13 +304,13 @@ func (e *NameError) Error() string {
 		}
 		if strings.TrimSpace(v) == "" {
 			return fmt.Sprintf("%s is empty and login pattern %s needs it: map a column with the %s as %s, or use a pattern without it",
-				e.Column, quote(e.Pattern), strings.ReplaceAll(e.Column, "_", " "), e.Column)
+				e.Column, words.Quote(e.Pattern), strings.ReplaceAll(e.Column, "_", " "), e.Column)
 		}
 		return fmt.Sprintf("%s %s has no letter VICIdial keeps in a login (a-z and 0-9, once accents are dropped): map a romanised or preferred-name column as %s",
-			e.Column, quote(v), e.Column)
+			e.Column, words.Quote(v), e.Column)
 	}
 	return fmt.Sprintf("login %s made from first_name %s and last_name %s with pattern %s is shorter than %d characters: the name has too few letters VICIdial keeps; map a romanised or preferred-name column as first_name/last_name, or use a pattern with more of the name, e.g. {first}{last}",
-		strconv.Quote(e.Login), quote(e.First), quote(e.Last), quote(e.Pattern), minLogin)
+		strconv.Quote(e.Login), words.Quote(e.First), words.Quote(e.Last), words.Quote(e.Pattern), minLogin)
 }
 
 // WithSuffix returns login base numbered n, to tell apart people who get
@@ -325,41 +326,4 @@ func WithSuffix(base string, n int) string {
 		base = base[:max(keep, 0)]
 	}
 	return base + suffix
-}
-
-// maxQuoted is how many characters of a value a message quotes.
-const maxQuoted = 40
-
-// clip returns v, or its first maxQuoted characters followed by
-// "...(N more characters)".
-func clip(v string) string {
-	head, more := cut(v)
-	if more == 0 {
-		return v
-	}
-	return fmt.Sprintf("%s...(%d more characters)", head, more)
-}
-
-// quote is clip for a quoted value: the quotes close after the excerpt.
-func quote(v string) string {
-	head, more := cut(v)
-	if more == 0 {
-		return strconv.Quote(v)
-	}
-	return fmt.Sprintf("%s...(%d more characters)", strconv.Quote(head), more)
-}
-
-// cut splits v after maxQuoted characters; more counts the rest.
-func cut(v string) (head string, more int) {
-	if len(v) <= maxQuoted {
-		return v, 0
-	}
-	n := 0
-	for i := range v {
-		if n == maxQuoted {
-			return v[:i], utf8.RuneCountInString(v[i:])
-		}
-		n++
-	}
-	return v, 0
 }

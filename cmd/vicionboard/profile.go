@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/spf13/pflag"
+	"github.com/vicionboard/vicionboard/batch/words"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -277,7 +278,7 @@ func closestName(s string, names []string) string {
 	c := norm(s)
 	best, bestD := "", 1<<30
 	for _, n := range names {
-		d := editDistance(c, norm(n))
+		d := words.Distance(c, norm(n))
 		limit := 1
 		if len(c) >= 6 {
 			limit = 2
@@ -287,27 +288,6 @@ func closestName(s string, names []string) string {
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // yamlLine splits a yaml error "yaml: line N: MSG" into N and MSG.
