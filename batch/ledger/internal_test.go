@@ -217,3 +217,50 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	})
 }
+
+// TestFailingOperationIsUndoneAlone: in a group committed together, an
+// operation that fails is undone alone and gets its error; the others are
+// committed, whether or not it fails on the first try.
+func TestFailingOperationIsUndoneAlone(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	insert := func(id string) *op {
+		return &op{kind: opFunc, apply: func(ctx context.Context, tx *txn) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO runs (id, command, dry_run, server, input, input_sha256, out, version, started)
+				VALUES (?, 'run', 0, 's', 'i', '', 'o', 'v', '2026-11-25T00:00:00.000000000Z')`, id)
+			return err
+		}}
+	}
+	// The failing operation writes, then fails: its write must be undone.
+	failing := &op{kind: opFunc, apply: func(ctx context.Context, tx *txn) error {
+		if err := insert("r-failing").apply(ctx, tx); err != nil {
+			return err
+		}
+		return fmt.Errorf("it fails after writing")
+	}}
+	ops := []*op{insert("r-1"), failing, insert("r-2")}
+	d.w.commit(ops)
+	if ops[0].err != nil || ops[2].err != nil || ops[1].err == nil {
+		t.Fatalf("errors %v, %v, %v: want only the middle one", ops[0].err, ops[1].err, ops[2].err)
+	}
+	var ids []string
+	rows, err := d.db.QueryContext(ctx, `SELECT id FROM runs ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if !slices.Equal(ids, []string{"r-1", "r-2"}) {
+		t.Errorf("runs %v, want r-1 and r-2 (the failing operation's write undone)", ids)
+	}
+}
