@@ -71,6 +71,9 @@ type checker struct {
 	cfg CheckConfig
 	log zerolog.Logger
 	gen *generator
+	// unchecked says, once, that generated logins are not checked on the
+	// server.
+	unchecked sync.Once
 
 	canLookup bool     // user_details may be used
 	inGroups  []string // the server's in-groups; nil when unknown
@@ -343,7 +346,11 @@ func (c *checker) record(row Row, plan Plan, out Outcome) Outcome {
 	if plan.GeneratedLogin && out.Login == "" && (out.Status == StatusValid || out.Status == StatusWouldSucceed) {
 		out.Login = plan.Login() // the login a run would choose
 		if c.gen.lookup == nil {
-			out.Warnings = append(out.Warnings, "generated login "+out.Login+" not checked on the server")
+			// Once for the check, not a warning on every row.
+			c.unchecked.Do(func() {
+				c.log.Warn().Msg("generated logins are not checked on the server (offline, or the API user may not use user_details): " +
+					"a run may give a person a suffixed login where the server has the pattern's")
+			})
 		}
 	}
 	rec := RowRecord{Line: row.Line, Key: out.Key, Login: out.Login, Status: out.Status, Code: out.Code,

@@ -644,3 +644,22 @@ func TestKeyFlagAndMappingKey(t *testing.T) {
 		}
 	}
 }
+
+// TestOfflineCheckOfGeneratedLogins: an offline dry run shows the logins
+// the pattern gives, says once that they are not checked on the server,
+// and warns on no row for it.
+func TestOfflineCheckOfGeneratedLogins(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "hr.check.csv")
+	got := invoke(t, map[string]string{"XDG_STATE_HOME": dir}, "check", hrSample, "--map", hrMapping, "--out", out, "--log-format", "json")
+	if got.code != exitOK {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	if n := strings.Count(got.stderr, "generated logins are not checked on the server"); n != 1 {
+		t.Errorf("the log says %d times that logins are not checked, want once:\n%s", n, got.stderr)
+	}
+	rows := byColumn(readCSV(t, out))
+	if r := rows["E2002"]; r["result_status"] != "VALID" || r["result_login"] != "jsmith2" || strings.Contains(r["result_warnings"], "not checked") {
+		t.Errorf("E2002: %s %s, warnings %q; want VALID jsmith2 and no warning about the server", r["result_status"], r["result_login"], r["result_warnings"])
+	}
+}
