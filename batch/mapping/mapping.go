@@ -248,6 +248,22 @@ func (p *parser) errorf(line int, format string, args ...any) {
 // tags of batch.Fields). It checks all it can without the input's header
 // and returns every problem at once, as Errors.
 func Parse(data []byte, file string, fields []string) (*Mapping, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		line, msg := yamlErrorLine(err)
+		return nil, Errors{{File: file, Line: line, Msg: msg}}
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	return ParseNode(root, file, fields)
+}
+
+// ParseNode is Parse of a mapping already read as YAML: the map: of a
+// profile, say. file names the file the node was read from; errors give
+// the node's lines in it.
+func ParseNode(root *yaml.Node, file string, fields []string) (*Mapping, error) {
 	p := &parser{file: file, fields: map[string]bool{}}
 	m := &Mapping{file: file, rules: map[string]*rule{}}
 	for _, f := range fields {
@@ -256,16 +272,6 @@ func Parse(data []byte, file string, fields []string) (*Mapping, error) {
 			p.fields[n] = true
 			m.fields = append(m.fields, n)
 		}
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, msg := yamlErrorLine(err)
-		p.errorf(line, "%s", msg)
-		return nil, p.errs
-	}
-	root := &doc
-	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
-		root = root.Content[0]
 	}
 	root = deref(root)
 	if root == nil || root.Kind == 0 || root.Kind == yaml.DocumentNode || (root.Kind == yaml.ScalarNode && root.Tag == "!!null") {

@@ -663,3 +663,45 @@ func TestOfflineCheckOfGeneratedLogins(t *testing.T) {
 		t.Errorf("E2002: %s %s, warnings %q; want VALID jsmith2 and no warning about the server", r["result_status"], r["result_login"], r["result_warnings"])
 	}
 }
+
+// TestProfileWithItsOwnMapping: a profile may hold the mapping itself (map:
+// as a YAML mapping); its problems name the profile's lines.
+func TestProfileWithItsOwnMapping(t *testing.T) {
+	srv := hrServer(t, 0)
+	dir := t.TempDir()
+	in, err := filepath.Abs(hrSample)
+	if err != nil {
+		t.Fatal(err)
+	}
+	profile := func(name, group string) string {
+		return writeFile(t, dir, name, fmt.Sprintf(`url: %s
+api_user: "6666"
+api_pass_env: NIGHTLY_PASS
+ledger: state/nightly.db
+map:
+  key: Employee ID
+  agent_full_name: "{Preferred Name|First Name} {Last Name}"
+  agent_user: {generate: "{f}{last}"}
+  agent_user_level: 1
+  agent_user_group: %s
+flags: {rate: 0}
+`, srv.URL, group))
+	}
+	env := map[string]string{"NIGHTLY_PASS": "1234", "XDG_STATE_HOME": t.TempDir()}
+	bad := profile("bad.yaml", "Dept")
+	got := invoke(t, env, "run", in, "--profile", bad, "--out", filepath.Join(dir, "bad.results.csv"))
+	if got.code != exitUsage || !strings.Contains(got.stderr, "bad.yaml:10") || !strings.Contains(got.stderr, "Dept") {
+		t.Errorf("a bad column in the profile's mapping: exit %d, want 2 naming bad.yaml:10\n%s", got.code, got.stderr)
+	}
+	good := profile("good.yaml", "{value: AGENTS}")
+	out := filepath.Join(dir, "hr.results.csv")
+	if got := invoke(t, env, "run", in, "--profile", good, "--out", out); got.code != exitOK {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	if r := byColumn(readCSV(t, out))["E2003"]; r["result_login"] != "jsmith3" {
+		t.Errorf("E2003: login %q, want jsmith3", r["result_login"])
+	}
+	if a, ok := srv.Sim.Account("jsmith3"); !ok || a.Group != "AGENTS" {
+		t.Errorf("jsmith3: %+v %v; want group AGENTS from the profile's mapping", a, ok)
+	}
+}

@@ -13,6 +13,7 @@ import (
 // loads --map, and settles the person key: the mapping's key: column
 // stands for --key. It runs before anything else of run and check.
 func (o *runOptions) prepare(cmd *cobra.Command) error {
+	var inline *mapping.Mapping // the profile's own map:, unless --map names a file
 	if o.profile != "" {
 		p, err := loadProfile(o.profile)
 		if err != nil {
@@ -21,15 +22,25 @@ func (o *runOptions) prepare(cmd *cobra.Command) error {
 		if err := p.apply(cmd.Flags()); err != nil {
 			return &usageError{err}
 		}
+		if p.mapping != nil && !cmd.Flags().Changed("map") {
+			if inline, err = mapping.ParseNode(p.mapping, p.path, batch.FieldNames()); err != nil {
+				return &usageError{err}
+			}
+		}
 	}
-	if o.input.mapPath == "" {
+	switch {
+	case inline != nil:
+		o.input.mapping = inline
+	case o.input.mapPath == "":
 		return nil
+	default:
+		m, err := mapping.Load(o.input.mapPath, batch.FieldNames())
+		if err != nil {
+			return &usageError{err}
+		}
+		o.input.mapping = m
 	}
-	m, err := mapping.Load(o.input.mapPath, batch.FieldNames())
-	if err != nil {
-		return &usageError{err}
-	}
-	o.input.mapping = m
+	m := o.input.mapping
 	switch k := m.KeyColumn(); {
 	case k != "" && o.ledger.key == "":
 		o.ledger.key = k

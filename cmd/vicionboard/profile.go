@@ -28,6 +28,7 @@ import. It is YAML:
   flags: {workers: 4, rate: 5, update: true, deactivate-missing: true, key: Employee ID}
 
 url, api_user, api_pass_file, ledger and map set the flags of the same names (--api-user...);
+map may also be the mapping itself, written under it as in a --map file;
 api_pass_env names the environment variable that holds the API password; flags sets any other flag
 by its name. A flag given on the command line wins over the profile. Relative paths (api_pass_file,
 ledger, map, and the flags ca-file, out and report) are relative to the profile's directory. The
@@ -53,10 +54,12 @@ var profileKeys = []struct{ key, flag string }{
 // profile's directory.
 var profilePathFlags = []string{"api-pass-file", "ledger", "map", "ca-file", "out", "report"}
 
-// profile is a loaded --profile file: the flags it sets.
+// profile is a loaded --profile file: the flags it sets, and the mapping
+// it holds when its map: is a mapping rather than a file's path.
 type profile struct {
 	path     string
 	settings []profileSetting
+	mapping  *yaml.Node // map: written in the profile; nil when none
 }
 
 // profileSetting is one flag a profile sets.
@@ -183,6 +186,15 @@ func loadProfile(path string) (*profile, error) {
 					fail(v.Line, "url: holds a password: %s", profileMsgPassword)
 					continue
 				}
+			}
+		case "map":
+			if v.Kind == yaml.MappingNode {
+				// The mapping itself, in the profile: parsed by prepare.
+				if seen["map"] > 0 {
+					fail(v.Line, "map: is set twice (also on line %d)", seen["map"])
+				}
+				seen["map"], p.mapping = v.Line, v
+				continue
 			}
 		case "api_pass_env":
 			if !envName(v.Value) {
