@@ -29,7 +29,7 @@ func KeyPath(path string) string { return path + ".key" }
 // password, to tell when HR changed a password; without the key file the
 // digests cannot be checked against guesses.
 func (d *DB) PassDigest() (func(string) string, error) {
-	key, err := readOrCreateKey(KeyPath(d.path))
+	key, err := d.key()
 	if err != nil {
 		return nil, err
 	}
@@ -39,6 +39,40 @@ func (d *DB) PassDigest() (func(string) string, error) {
 		m.Write([]byte(password))
 		return "hmac-sha256:" + hex.EncodeToString(m.Sum(nil)[:16])
 	}, nil
+}
+
+// ErrKeyMissing is wrapped by PassDigest's and Passwords' error when the
+// key file is missing but the ledger holds digests made with it (a ledger
+// copied without its key): a new key would make every password look
+// changed, and every generated password shown again wrong.
+var ErrKeyMissing = errors.New("the ledger's key file is missing")
+
+// NewKey makes a new key for a ledger whose key file is lost
+// (ErrKeyMissing), accepting the price: every password digest the ledger
+// holds no longer matches (with --update, every password looks changed),
+// and generated passwords of accounts created before are not shown again.
+// It fails when the key file exists.
+func (d *DB) NewKey() error {
+	_, err := createKey(KeyPath(d.path))
+	return err
+}
+
+// key returns the ledger's key (see KeyPath), creating it when the ledger
+// has never used one.
+func (d *DB) key() ([]byte, error) {
+	path := KeyPath(d.path)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		var used bool
+		err := d.db.QueryRow(`SELECT EXISTS (SELECT 1 FROM persons WHERE json_extract(applied, '$.agent_pass') IS NOT NULL)`).Scan(&used)
+		if err != nil {
+			return nil, d.wrap("key", err)
+		}
+		if used {
+			return nil, fmt.Errorf("ledger key %s: %w, but the ledger holds password digests made with it: restore it from the backup of the ledger "+
+				"(with a new key, every password would look changed, and generated passwords could not be shown again)", path, ErrKeyMissing)
+		}
+	}
+	return readOrCreateKey(path)
 }
 
 // readOrCreateKey reads the hex key at path, or creates it.
@@ -90,7 +124,7 @@ func createKey(path string) ([]byte, error) {
 // ledger ever storing it. Whoever holds the key file can derive every
 // generated password: it is as secret as the result files (mode 0600).
 func (d *DB) Passwords(server string) (func(personKey string) string, error) {
-	key, err := readOrCreateKey(KeyPath(d.path))
+	key, err := d.key()
 	if err != nil {
 		return nil, err
 	}

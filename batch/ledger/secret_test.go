@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -149,4 +150,39 @@ func samplePasswords(t *testing.T) []string {
 		t.Fatalf("only %d passwords in the sample", len(ps))
 	}
 	return ps
+}
+
+// TestMissingKeyIsNeverReplaced: a ledger whose records hold password
+// digests, found without its key file (copied alone to another machine),
+// is refused rather than given a new key, which would make every password
+// look changed and every generated password shown again wrong. A ledger
+// that never used a key gets one.
+func TestMissingKeyIsNeverReplaced(t *testing.T) {
+	path := ledgerPath(t)
+	db := openAt(t, path)
+	if _, err := db.PassDigest(); err != nil {
+		t.Fatalf("a new ledger gets a key: %v", err)
+	}
+	digest, err := db.PassDigest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := begin(t, db, start("/in.csv", t0))
+	r := rec("key:E1", "jdoe", batch.StatusSuccess, batch.EffectCreated)
+	r.Applied = map[string]string{"agent_pass": digest("Start-2026")}
+	record(t, db, run, r)
+	if err := os.Remove(ledger.KeyPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	for name, call := range map[string]func() error{
+		"PassDigest": func() error { _, err := db.PassDigest(); return err },
+		"Passwords":  func() error { _, err := db.Passwords(server); return err },
+	} {
+		if err := call(); !errors.Is(err, ledger.ErrKeyMissing) {
+			t.Errorf("%s without the key file: %v, want ErrKeyMissing", name, err)
+		}
+	}
+	if _, err := os.Stat(ledger.KeyPath(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a new key file was made: %v", err)
+	}
 }

@@ -116,12 +116,8 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	passwords := placeholderPassword
 	if db != nil {
 		lg = db
-		keyHint := "the key file beside the ledger (" + ledger.KeyPath(db.Path()) + ") is backed up with it; restore both"
-		if cfg.PassDigest, err = db.PassDigest(); err != nil {
-			return &stateError{err: err, hint: keyHint}
-		}
-		if passwords, err = db.Passwords(cfg.Server); err != nil {
-			return &stateError{err: err, hint: keyHint}
+		if cfg.PassDigest, passwords, err = o.ledger.secrets(db, cfg.Server, true, log); err != nil {
+			return err
 		}
 	}
 	p, err := planRun(ctx, lg, f, cfg.Server, o, keys, cfg.PassDigest)

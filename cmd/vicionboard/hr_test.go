@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -703,5 +704,41 @@ flags: {rate: 0}
 	}
 	if a, ok := srv.Sim.Account("jsmith3"); !ok || a.Group != "AGENTS" {
 		t.Errorf("jsmith3: %+v %v; want group AGENTS from the profile's mapping", a, ok)
+	}
+}
+
+// TestLostKeyFile: a ledger copied without its key file stops a run and a
+// dry run (exit 3, nothing sent) with the fix; a run with --fresh makes a
+// new key, and the people it knows are still never created again.
+func TestLostKeyFile(t *testing.T) {
+	env, srv := simEnv(t, "1234")
+	dir := t.TempDir()
+	led := filepath.Join(dir, "state", "ledger.db")
+	in := writeFile(t, dir, "hires.csv", "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group\n"+
+		"E1,keyless,,Key Less,1,AGENTS\n")
+	out := filepath.Join(dir, "hires.results.csv")
+	args := []string{"run", in, "--ledger", led, "--key", "employee_id", "--out", out, "--rate", "0"}
+	if got := invoke(t, env, args...); got.code != exitOK {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	if err := os.Remove(led + ".key"); err != nil {
+		t.Fatal(err)
+	}
+	before := sends(srv)
+	for _, cmd := range [][]string{args, {"check", in, "--ledger", led, "--key", "employee_id", "--out", filepath.Join(dir, "c.csv"), "--fresh"}} {
+		got := invoke(t, env, cmd...)
+		if got.code != exitFatal || !strings.Contains(got.stderr, "key file") {
+			t.Errorf("%s without the key file: exit %d, want %d naming the key file\n%s", cmd[0], got.code, exitFatal, got.stderr)
+		}
+	}
+	if _, err := os.Stat(led + ".key"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a new key file was made without --fresh on a run: %v", err)
+	}
+	got := invoke(t, env, append(args, "--fresh")...)
+	if got.code != exitOK || sends(srv) != before {
+		t.Errorf("--fresh: exit %d, %d requests sent; want 0 and none\n%s", got.code, sends(srv)-before, got.stderr)
+	}
+	if r := byColumn(readCSV(t, out))["E1"]; !strings.Contains(r["result_reason"], "ALREADY_CREATED") || r["agent_pass"] != "" {
+		t.Errorf("E1 after --fresh: %q, password %q; want ALREADY_CREATED and no password shown (the new key gives another)", r["result_reason"], r["agent_pass"])
 	}
 }

@@ -168,3 +168,30 @@ func (o *ledgerOptions) importEarlierResults(ctx context.Context, db *ledger.DB,
 	}
 	return nil
 }
+
+// secrets returns the ledger's keyed password digest and the passwords it
+// generates for server. A key file lost while the ledger holds digests
+// made with it stops the command (exit 3), unless --fresh makes a new key
+// (a run only: dryRun never does), with a warning saying what that costs.
+func (o *ledgerOptions) secrets(db *ledger.DB, server string, dryRun bool, log zerolog.Logger) (digest, passwords func(string) string, err error) {
+	hint := "the key file beside the ledger (" + ledger.KeyPath(db.Path()) + ") is backed up with it; restore both"
+	digest, err = db.PassDigest()
+	if errors.Is(err, ledger.ErrKeyMissing) {
+		if !o.fresh || dryRun {
+			return nil, nil, &stateError{err: err, hint: hint + "; or, if it is lost for good, run (not a dry run) with --fresh to make a new one " +
+				"(every password then looks changed to --update, and generated passwords of earlier accounts are not shown again)"}
+		}
+		if err = db.NewKey(); err == nil {
+			log.Warn().Str("key_file", ledger.KeyPath(db.Path())).
+				Msg("--fresh: a new key for the ledger; the password digests it holds no longer match, and generated passwords of accounts created before are not shown")
+			digest, err = db.PassDigest()
+		}
+	}
+	if err == nil {
+		passwords, err = db.Passwords(server)
+	}
+	if err != nil {
+		return nil, nil, &stateError{err: err, hint: hint}
+	}
+	return digest, passwords, nil
+}

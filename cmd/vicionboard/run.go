@@ -463,13 +463,9 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	if err := o.ledger.importEarlierResults(ctx, db, f, server, keys, o.input.reader(), o.strict, log); err != nil {
 		return err
 	}
-	digest, err := db.PassDigest()
+	digest, passwords, err := o.ledger.secrets(db, server, false, log)
 	if err != nil {
-		return &stateError{err: err, hint: "the key file beside the ledger (" + ledger.KeyPath(db.Path()) + ") is backed up with it; restore both"}
-	}
-	passwords, err := db.Passwords(server)
-	if err != nil {
-		return &stateError{err: err, hint: "the key file beside the ledger (" + ledger.KeyPath(db.Path()) + ") is backed up with it; restore both"}
+		return err
 	}
 
 	p, err := planRun(ctx, db, f, server, o, keys, digest)
