@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/batch/ledger"
 	"github.com/vicionboard/vicionboard/vicidial"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
@@ -84,23 +85,23 @@ func benchmarkRun(b *testing.B, withLedger bool) {
 		defer db.Close()
 	}
 	const rowsPerOp = 500
-	const input = "/bench/in.csv"
+	const inputPath = "/bench/in.csv"
 	b.ReportAllocs()
 	rows := 0
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for i := 0; b.Loop(); i++ {
-		in, err := batch.NewReader(strings.NewReader(genCSV(rowsPerOp, fmt.Sprintf("b%06d", i))), "bench.csv")
+		in, err := input.NewReader(strings.NewReader(genCSV(rowsPerOp, fmt.Sprintf("b%06d", i))), "bench.csv")
 		if err != nil {
 			b.Fatal(err)
 		}
 		cfg := batch.Config{Accounts: client, Workers: 8, Logger: zerolog.Nop()}
 		if db != nil {
-			id, err := db.BeginRun(ctx, batch.RunStart{Command: "run", Server: "sim", Input: input, Started: time.Now()})
+			id, err := db.BeginRun(ctx, batch.RunStart{Command: "run", Server: "sim", Input: inputPath, Started: time.Now()})
 			if err != nil {
 				b.Fatal(err)
 			}
-			cfg.Ledger, cfg.RunID, cfg.Server, cfg.Input = db, id, "sim", input
+			cfg.Ledger, cfg.RunID, cfg.Server, cfg.Input = db, id, "sim", inputPath
 		}
 		sink := &discardSink{want: batch.StatusSuccess}
 		if err := batch.Run(ctx, in, sink, cfg); err != nil {
@@ -130,7 +131,7 @@ func BenchmarkCheckOffline(b *testing.B) {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for b.Loop() {
-		in, err := batch.NewReader(strings.NewReader(data), "bench.csv")
+		in, err := input.NewReader(strings.NewReader(data), "bench.csv")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -153,7 +154,7 @@ func BenchmarkReader(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
-		in, err := batch.NewReader(strings.NewReader(data), "bench.csv")
+		in, err := input.NewReader(strings.NewReader(data), "bench.csv")
 		if err != nil {
 			b.Fatal(err)
 		}

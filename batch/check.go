@@ -114,7 +114,7 @@ type probeResult struct {
 // sends only user_details, ingroup_list and probes that cannot insert (see
 // Inspector). It returns a *StopError when the credentials or rights stop
 // it, after writing the rows it could not check as NOT_ATTEMPTED.
-func Check(ctx context.Context, in *Reader, sink Sink, cfg CheckConfig) error {
+func Check(ctx context.Context, in Source, sink Sink, cfg CheckConfig) error {
 	if cfg.Workers <= 0 {
 		cfg.Workers = DefaultWorkers
 	}

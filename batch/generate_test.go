@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/batch/ledger"
 	"github.com/vicionboard/vicionboard/batch/mapping"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
@@ -22,13 +23,13 @@ func (staleLedger) LoginHolder(context.Context, string, string) (string, bool, e
 }
 
 // mappedReader reads csv through the mapping text.
-func mappedReader(t *testing.T, csv, mapText string) *batch.Reader {
+func mappedReader(t *testing.T, csv, mapText string) *input.Reader {
 	t.Helper()
 	m, err := mapping.Parse([]byte(mapText), "map.yaml", batch.FieldNames())
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := batch.NewReaderOptions(strings.NewReader(csv), "hr.csv", batch.ReaderOptions{Map: m})
+	r, err := input.NewReaderOptions(strings.NewReader(csv), "hr.csv", input.Options{Map: m})
 	if err != nil {
 		t.Fatal(err)
 	}

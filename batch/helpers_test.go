@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/batch/ledger"
 	"github.com/vicionboard/vicionboard/vicidial"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
@@ -76,9 +77,9 @@ func newClient(t *testing.T, srv *vicidialtest.Server, user, pass string, log ze
 }
 
 // reader opens csv text as an input.
-func reader(t *testing.T, csv string) *batch.Reader {
+func reader(t *testing.T, csv string) *input.Reader {
 	t.Helper()
-	r, err := batch.NewReader(strings.NewReader(csv), "input.csv")
+	r, err := input.NewReader(strings.NewReader(csv), "input.csv")
 	if err != nil {
 		t.Fatalf("NewReader: %v", err)
 	}

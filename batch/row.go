@@ -2,6 +2,7 @@ package batch
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/vicionboard/vicionboard/vicidial"
 )
@@ -182,3 +183,15 @@ func (e *ValidationError) Error() string {
 	}
 	return s
 }
+
+// FieldNames returns the names of the fields a row has (the input columns
+// vicionboard understands, as the API names them), for a mapping.
+func FieldNames() []string {
+	t := reflect.TypeFor[Fields]()
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		names = append(names, t.Field(i).Tag.Get("csv"))
+	}
+	return names
+}
+

@@ -191,7 +191,7 @@ const (
 // failed row is an outcome, not an error. Run returns a *StopError when a
 // fatal condition stopped it, ctx's error when it was interrupted, or the
 // sink's or reader's error.
-func Run(ctx context.Context, in *Reader, sink Sink, cfg Config) error {
+func Run(ctx context.Context, in Source, sink Sink, cfg Config) error {
 	if cfg.Workers <= 0 {
 		cfg.Workers = DefaultWorkers
 	}

@@ -59,7 +59,7 @@ type SurveyConfig struct {
 // the ledger's records, without sending anything or writing to the
 // ledger. Its memory does not grow with the rows (with --deactivate-missing,
 // but for the index of the keys present).
-func Surveying(ctx context.Context, in *Reader, cfg SurveyConfig) (Survey, error) {
+func Surveying(ctx context.Context, in Source, cfg SurveyConfig) (Survey, error) {
 	var s Survey
 	if cfg.Reserve {
 		s.Reserved = NewLoginIndex()

@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/report"
 )
 
@@ -183,7 +184,7 @@ func TestXLSXResultReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	r, err := batch.NewReader(in, out)
+	r, err := input.NewReader(in, out)
 	if err != nil {
 		t.Fatal(err)
 	}

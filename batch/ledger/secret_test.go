@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/batch/ledger"
 	"github.com/vicionboard/vicionboard/vicidial"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
@@ -75,7 +76,7 @@ func TestNoPasswordInLedgerFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	in, err := batch.NewReader(f, sample)
+	in, err := input.NewReader(f, sample)
 	if err != nil {
 		t.Fatal(err)
 	}

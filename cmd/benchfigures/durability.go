@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/batch/ledger"
 	"github.com/vicionboard/vicionboard/vicidial"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
@@ -76,12 +77,12 @@ func ledgerPipeline(srv *vicidialtest.Server, n int, path, profile string) (floa
 		return 0, err
 	}
 	defer db.Close()
-	const input = "/bench/in.csv"
-	id, err := db.BeginRun(ctx, batch.RunStart{Command: "run", Server: "sim", Input: input, Started: time.Now()})
+	const inputPath = "/bench/in.csv"
+	id, err := db.BeginRun(ctx, batch.RunStart{Command: "run", Server: "sim", Input: inputPath, Started: time.Now()})
 	if err != nil {
 		return 0, err
 	}
-	in, err := batch.NewReader(strings.NewReader(csvRows(n, "d")), "in.csv")
+	in, err := input.NewReader(strings.NewReader(csvRows(n, "d")), "in.csv")
 	if err != nil {
 		return 0, err
 	}
@@ -92,7 +93,7 @@ func ledgerPipeline(srv *vicidialtest.Server, n int, path, profile string) (floa
 	}
 	start := time.Now()
 	err = batch.Run(ctx, in, sink, batch.Config{Accounts: client, Workers: workers, Logger: zerolog.Nop(),
-		Ledger: db, RunID: id, Server: "sim", Input: input})
+		Ledger: db, RunID: id, Server: "sim", Input: inputPath})
 	took := time.Since(start)
 	if perr := stop(); err == nil {
 		err = perr

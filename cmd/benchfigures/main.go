@@ -43,6 +43,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/vicidial"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
 )
@@ -143,7 +144,7 @@ func pipeline(srv *vicidialtest.Server, n int, limiter *rate.Limiter) (float64, 
 	if err != nil {
 		return 0, err
 	}
-	in, err := batch.NewReader(strings.NewReader(csvRows(n, "p")), "bench.csv")
+	in, err := input.NewReader(strings.NewReader(csvRows(n, "p")), "bench.csv")
 	if err != nil {
 		return 0, err
 	}

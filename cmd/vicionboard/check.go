@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/batch/ledger"
 	"github.com/vicionboard/vicionboard/report"
 	"github.com/vicionboard/vicionboard/vicidial"
@@ -186,7 +187,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 // result file: a run's record of what it created must never be replaced
 // by predictions. The ledger knows the paths runs wrote; a file from
 // before the ledger is recognised by its statuses.
-func refuseRunResult(ctx context.Context, db *ledger.DB, f *files, ro batch.ReaderOptions) error {
+func refuseRunResult(ctx context.Context, db *ledger.DB, f *files, ro input.Options) error {
 	if db != nil {
 		if wrote, err := db.WroteTo(ctx, f.outAbs); err != nil {
 			return err

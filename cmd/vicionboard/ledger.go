@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/batch/ledger"
 )
 
@@ -116,7 +117,7 @@ func (e *stateError) Unwrap() error { return e.err }
 // before the ledger). An unreadable one stops the run, unless --fresh
 // moves it aside; one the ledger already covers is moved aside with a
 // warning (the ledger holds every outcome it had).
-func (o *ledgerOptions) importEarlierResults(ctx context.Context, db *ledger.DB, f *files, server string, keys func([]string) (*batch.Keyer, error), ro batch.ReaderOptions, strict bool, log zerolog.Logger) error {
+func (o *ledgerOptions) importEarlierResults(ctx context.Context, db *ledger.DB, f *files, server string, keys func([]string) (*batch.Keyer, error), ro input.Options, strict bool, log zerolog.Logger) error {
 	if _, err := os.Stat(f.out); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/batch/ledger"
 	"github.com/vicionboard/vicionboard/report"
 	"github.com/vicionboard/vicionboard/vicidial"
@@ -217,12 +218,12 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 
 // openInput opens and reads the header of an input file (a CSV export, an
 // .xlsx workbook, or an earlier result file).
-func openInput(path string, ro batch.ReaderOptions) (*batch.Reader, *os.File, error) {
+func openInput(path string, ro input.Options) (*input.Reader, *os.File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, usagef("input: %w", err)
 	}
-	r, err := batch.NewReaderOptions(f, path, ro)
+	r, err := input.NewReaderOptions(f, path, ro)
 	if err != nil {
 		f.Close()
 		var inErr *batch.InputError
@@ -238,7 +239,7 @@ func openInput(path string, ro batch.ReaderOptions) (*batch.Reader, *os.File, er
 // check) as input: read through the --map mapping when there is one, as
 // the run that wrote it read its input, else (a file of another run) as it
 // is. The mapping's error is the one returned when neither reads it.
-func openResult(path string, ro batch.ReaderOptions) (*batch.Reader, *os.File, error) {
+func openResult(path string, ro input.Options) (*input.Reader, *os.File, error) {
 	r, f, err := openInput(path, ro)
 	if err == nil || ro.Map == nil {
 		return r, f, err
@@ -254,19 +255,19 @@ func openResult(path string, ro batch.ReaderOptions) (*batch.Reader, *os.File, e
 // hashedInput is an input being read by the planning pass, which also
 // computes the file's SHA-256 for the ledger.
 type hashedInput struct {
-	*batch.Reader
+	*input.Reader
 	file *os.File
 	hash hash.Hash
 }
 
 // openHashedInput opens path for the planning pass.
-func openHashedInput(path, name string, ro batch.ReaderOptions) (*hashedInput, error) {
+func openHashedInput(path, name string, ro input.Options) (*hashedInput, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, usagef("input: %w", err)
 	}
 	h := sha256.New()
-	r, err := batch.NewReaderOptions(io.TeeReader(f, h), name, ro)
+	r, err := input.NewReaderOptions(io.TeeReader(f, h), name, ro)
 	if err != nil {
 		f.Close()
 		var inErr *batch.InputError
@@ -293,8 +294,8 @@ func (h *hashedInput) close() {
 
 // logInput says how an input that is not a plain comma-separated UTF-8
 // file was read (an Excel export with ";" or in Windows-1252).
-func logInput(log zerolog.Logger, path string, in *batch.Reader) {
-	if in.Comma() != ',' || in.Encoding() != batch.EncodingUTF8 {
+func logInput(log zerolog.Logger, path string, in *input.Reader) {
+	if in.Comma() != ',' || in.Encoding() != input.EncodingUTF8 {
 		log.Info().Str("file", path).Str("delimiter", fmt.Sprintf("%q", in.Comma())).Str("encoding", in.Encoding()).
 			Msg("input read with this delimiter and encoding")
 	}
@@ -303,8 +304,8 @@ func logInput(log zerolog.Logger, path string, in *batch.Reader) {
 // resultOptions writes the result file the way the input was written: the
 // same delimiter, and a BOM when the input came from Excel (it had one, or
 // was in Windows-1252), so that Excel shows accented names right.
-func resultOptions(in *batch.Reader, rawCells bool) report.Options {
-	return report.Options{RawCells: rawCells, Comma: in.Comma(), BOM: in.BOM() || in.Encoding() != batch.EncodingUTF8,
+func resultOptions(in *input.Reader, rawCells bool) report.Options {
+	return report.Options{RawCells: rawCells, Comma: in.Comma(), BOM: in.BOM() || in.Encoding() != input.EncodingUTF8,
 		PasswordColumn: "agent_pass"}
 }
 

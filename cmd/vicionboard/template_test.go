@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 )
 
 // TestTemplate: vicionboard template writes a starter input in the format
@@ -43,7 +44,7 @@ func TestTemplate(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := batch.NewReader(in, path)
+			r, err := input.NewReader(in, path)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/batch/mapping"
 	"github.com/vicionboard/vicionboard/report"
 )
@@ -27,8 +27,8 @@ func (o *inputOptions) register(cmd *cobra.Command) {
 }
 
 // reader returns the options to read the input with.
-func (o *inputOptions) reader() batch.ReaderOptions {
-	return batch.ReaderOptions{Sheet: o.sheet, Map: o.mapping}
+func (o *inputOptions) reader() input.Options {
+	return input.Options{Sheet: o.sheet, Map: o.mapping}
 }
 
 // finishResult makes the .xlsx result file out, when it is one, from the
@@ -57,5 +57,5 @@ func isWorkbook(path string) bool {
 	defer f.Close()
 	head := make([]byte, 64<<10)
 	n, _ := io.ReadFull(f, head)
-	return batch.DetectFormat(head[:n]) == batch.FormatXLSX
+	return input.DetectFormat(head[:n]) == input.FormatXLSX
 }

@@ -1,4 +1,4 @@
-package batch
+package input
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/vicionboard/vicionboard/batch"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -47,14 +49,14 @@ type xlsxSource struct {
 func openXLSX(r io.Reader, file, sheet string) (*xlsxSource, error) {
 	wb, err := openWorkbook(r)
 	if err != nil {
-		return nil, &InputError{File: file, Line: 1, Msg: fmt.Sprintf("not a readable .xlsx workbook (%v): open it in Excel and save it again as .xlsx, or as CSV UTF-8", err)}
+		return nil, &batch.InputError{File: file, Line: 1, Msg: fmt.Sprintf("not a readable .xlsx workbook (%v): open it in Excel and save it again as .xlsx, or as CSV UTF-8", err)}
 	}
 	s := &xlsxSource{file: file, wb: wb}
 	names := wb.GetSheetList()
 	switch {
 	case len(names) == 0:
 		_ = wb.Close()
-		return nil, &InputError{File: file, Line: 1, Msg: "the workbook has no worksheet"}
+		return nil, &batch.InputError{File: file, Line: 1, Msg: "the workbook has no worksheet"}
 	case sheet == "":
 		s.sheet = names[0]
 	default:
@@ -72,7 +74,7 @@ func openXLSX(r io.Reader, file, sheet string) (*xlsxSource, error) {
 		}
 		if s.sheet == "" {
 			_ = wb.Close()
-			return nil, &InputError{File: file, Line: 1, Msg: fmt.Sprintf("the workbook has no worksheet named %q (--sheet); its sheets are %s", sheet, quoteAll(names))}
+			return nil, &batch.InputError{File: file, Line: 1, Msg: fmt.Sprintf("the workbook has no worksheet named %q (--sheet); its sheets are %s", sheet, quoteAll(names))}
 		}
 	}
 	isoDates(wb)
@@ -120,7 +122,7 @@ func (s *xlsxSource) next() (record, error) {
 		if err != nil {
 			// A cell excelize cannot place: this row alone is INVALID.
 			return record{line: s.n, cells: s.pad(cells),
-				err: &InputError{File: s.file, Line: s.n, Msg: fmt.Sprintf("worksheet %q row %d cannot be read: %v", s.sheet, s.n, err)}}, nil
+				err: &batch.InputError{File: s.file, Line: s.n, Msg: fmt.Sprintf("worksheet %q row %d cannot be read: %v", s.sheet, s.n, err)}}, nil
 		}
 		if blankCells(cells) {
 			continue
@@ -128,7 +130,7 @@ func (s *xlsxSource) next() (record, error) {
 		rec := record{line: s.n, cells: cells}
 		if s.width > 0 {
 			if extra := lastFilled(cells); extra > s.width {
-				rec.err = &InputError{File: s.file, Line: s.n, Column: extra,
+				rec.err = &batch.InputError{File: s.file, Line: s.n, Column: extra,
 					Msg: fmt.Sprintf("a value in column %s, to the right of the header's last column (%s): a shifted row?", columnName(extra), columnName(s.width))}
 			}
 			rec.cells = s.pad(cells)

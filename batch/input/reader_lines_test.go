@@ -1,4 +1,4 @@
-package batch_test
+package input_test
 
 import (
 	"errors"
@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 )
 
 // rowSummary is what these tests compare of a row: its line, the full
@@ -184,7 +185,7 @@ func TestReaderQuoteCells(t *testing.T) {
 // TestReaderUnreadableHeader: a header with an unclosed quote is refused,
 // naming line and column, instead of swallowing the file.
 func TestReaderUnreadableHeader(t *testing.T) {
-	_, err := batch.NewReader(strings.NewReader("agent_user,\"agent_pass,agent_full_name,template\na,b,c,d\n"), "input.csv")
+	_, err := input.NewReader(strings.NewReader("agent_user,\"agent_pass,agent_full_name,template\na,b,c,d\n"), "input.csv")
 	var inErr *batch.InputError
 	if !errors.As(err, &inErr) || inErr.Line != 1 || inErr.Column != 2 || !strings.Contains(err.Error(), "not closed") {
 		t.Fatalf("error %v, want an InputError on line 1, column 2 about a quote", err)
@@ -236,7 +237,7 @@ func (s *rowsSource) Read(p []byte) (int, error) {
 func TestReaderStreams(t *testing.T) {
 	for _, first := range []string{"", "a0,secretpw1,\"never closed,5555\n"} {
 		src := &countingReader{r: &rowsSource{rows: 200000, first: first}}
-		r, err := batch.NewReader(src, "big.csv")
+		r, err := input.NewReader(src, "big.csv")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -281,7 +282,7 @@ func TestReaderLineEndsAcrossReads(t *testing.T) {
 					fmt.Fprintf(&b, "a%d,secretpw1,Agent %d,5555%s", i, i, eol)
 				}
 			}
-			r, err := batch.NewReader(iotest.OneByteReader(strings.NewReader(b.String())), "input.csv")
+			r, err := input.NewReader(iotest.OneByteReader(strings.NewReader(b.String())), "input.csv")
 			if err != nil {
 				t.Fatal(err)
 			}

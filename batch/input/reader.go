@@ -1,17 +1,17 @@
-package batch
+package input
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
 
+	"github.com/vicionboard/vicionboard/batch"
 	"github.com/vicionboard/vicionboard/batch/mapping"
 	"github.com/vicionboard/vicionboard/batch/words"
 )
@@ -46,7 +46,7 @@ type Reader struct {
 	sheet      string // the worksheet read, for FormatXLSX
 
 	dec    *decoder
-	rows   chan Fields
+	rows   chan batch.Fields
 	errc   chan error
 	stop   chan struct{}
 	closed sync.Once
@@ -58,8 +58,8 @@ type Reader struct {
 type record struct {
 	line  int
 	cells []string
-	err   *InputError
-	gen   Generation // what the mapping asks to generate
+	err   *batch.InputError
+	gen   batch.Generation // what the mapping asks to generate
 }
 
 // source yields the records of an input: the CSV splitter, or a worksheet
@@ -134,10 +134,10 @@ func (d *decoder) mapRecord(rec *record, cells []string) []string {
 		if errors.As(err, &ve) {
 			col = ve.Column
 		}
-		rec.err = &InputError{File: d.file, Line: rec.line, Column: col, Msg: err.Error()}
+		rec.err = &batch.InputError{File: d.file, Line: rec.line, Column: col, Msg: err.Error()}
 		return nil
 	}
-	rec.gen = Generation{LoginPattern: m.LoginPattern, First: m.First, Last: m.Last}
+	rec.gen = batch.Generation{LoginPattern: m.LoginPattern, First: m.First, Last: m.Last}
 	return m.Values
 }
 
@@ -281,7 +281,7 @@ type splitter struct {
 	// The record being read.
 	text      []byte // its values, end to end
 	ends      []int  // where each value ends in text
-	err       *InputError
+	err       *batch.InputError
 	openField int    // the column whose quoted value runs past the end of the first line
 	openChar  int    // the character of the line where its quote is
 	openStart int    // where that value starts in text
@@ -400,7 +400,7 @@ func (s *splitter) quoted(ln []byte, i int) (int, bool) {
 // character at ln[at], in the column being read.
 func (s *splitter) fail(line int, ln []byte, at int, msg string) {
 	if s.err == nil {
-		s.err = &InputError{File: s.file, Line: line, Column: len(s.ends) + 1, Msg: fmt.Sprintf(msg, utf8.RuneCount(ln[:at])+1)}
+		s.err = &batch.InputError{File: s.file, Line: line, Column: len(s.ends) + 1, Msg: fmt.Sprintf(msg, utf8.RuneCount(ln[:at])+1)}
 	}
 }
 
@@ -451,7 +451,7 @@ func (s *splitter) spanLines(line int, end byte) {
 	s.lines.reset()
 	s.text = append(s.text[:s.openStart], s.rawTail...)
 	s.ends = append(s.ends[:cutEnds], len(s.text))
-	s.err = &InputError{File: s.file, Line: line, Column: s.openField,
+	s.err = &batch.InputError{File: s.file, Line: line, Column: s.openField,
 		Msg: fmt.Sprintf(`the " at character %d opens a quoted value that is not closed%s: a " missing? The row is read up to the end of its line`,
 			s.openChar, why)}
 }
@@ -462,7 +462,7 @@ func (s *splitter) setWidth(n int) { s.width = n }
 // close implements source: the splitter holds nothing to release.
 func (s *splitter) close() error { return nil }
 
-func (s *splitter) widthError(line, n int) *InputError {
+func (s *splitter) widthError(line, n int) *batch.InputError {
 	// The values are not quoted: a stray delimiter shifts a password into
 	// the extra cells.
 	msg := fmt.Sprintf("row has %d fields, header has %d", n, s.width)
@@ -471,7 +471,7 @@ func (s *splitter) widthError(line, n int) *InputError {
 		msg += fmt.Sprintf(" (an unquoted %s in a value?)", commaName(rune(s.comma)))
 		col = s.width + 1
 	}
-	return &InputError{File: s.file, Line: line, Column: col, Msg: msg}
+	return &batch.InputError{File: s.file, Line: line, Column: col, Msg: msg}
 }
 
 // undefuse removes the ' the result writer puts before a cell a
@@ -509,8 +509,8 @@ func commaName(c rune) string {
 	return fmt.Sprintf("%q", c)
 }
 
-// ReaderOptions tune NewReaderOptions.
-type ReaderOptions struct {
+// Options tune NewReaderOptions.
+type Options struct {
 	// Sheet names the worksheet of an .xlsx workbook to read; "" means the
 	// first one. It is ignored for CSV.
 	Sheet string
@@ -524,7 +524,7 @@ type ReaderOptions struct {
 // .xlsx workbook's first worksheet); file names the input in every
 // message. It is NewReaderOptions with no options.
 func NewReader(r io.Reader, file string) (*Reader, error) {
-	return NewReaderOptions(r, file, ReaderOptions{})
+	return NewReaderOptions(r, file, Options{})
 }
 
 // NewReaderOptions reads and checks the header of the input in r; file
@@ -557,10 +557,10 @@ func NewReader(r io.Reader, file string) (*Reader, error) {
 // start with one, or text after a quoted value's closing quote, makes an
 // INVALID row too: such a value is rarely meant, and reading it literally
 // would hide a broken export. An INVALID row keeps its cells as split.
-func NewReaderOptions(r io.Reader, file string, opts ReaderOptions) (rd *Reader, err error) {
+func NewReaderOptions(r io.Reader, file string, opts Options) (rd *Reader, err error) {
 	in, err := sniff(r, file)
 	if err != nil {
-		var inErr *InputError
+		var inErr *batch.InputError
 		if errors.As(err, &inErr) {
 			return nil, err
 		}
@@ -584,13 +584,13 @@ func NewReaderOptions(r io.Reader, file string, opts ReaderOptions) (rd *Reader,
 	}()
 	hrec, err := src.next()
 	if err == io.EOF {
-		return nil, &InputError{File: file, Line: 1, Msg: "empty file: a header row is required"}
+		return nil, &batch.InputError{File: file, Line: 1, Msg: "empty file: a header row is required"}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	if hrec.err != nil {
-		return nil, &InputError{File: file, Line: hrec.err.Line, Column: hrec.err.Column, Msg: "unreadable header: " + hrec.err.Msg}
+		return nil, &batch.InputError{File: file, Line: hrec.err.Line, Column: hrec.err.Column, Msg: "unreadable header: " + hrec.err.Msg}
 	}
 	header, line := hrec.cells, hrec.line
 	rd = &Reader{file: file, comma: in.comma, encoding: in.encoding, bom: in.bom, format: in.format, sheet: sheet, resultIdx: map[string]int{}}
@@ -603,10 +603,10 @@ func NewReaderOptions(r io.Reader, file string, opts ReaderOptions) (rd *Reader,
 		n := normaliseHeader(h)
 		rd.normalised = append(rd.normalised, n)
 		if n == "" {
-			return nil, &InputError{File: file, Line: line, Column: i + 1, Msg: "empty column name"}
+			return nil, &batch.InputError{File: file, Line: line, Column: i + 1, Msg: "empty column name"}
 		}
 		if first, dup := seen[n]; dup {
-			return nil, &InputError{File: file, Line: line, Column: i + 1,
+			return nil, &batch.InputError{File: file, Line: line, Column: i + 1,
 				Msg: fmt.Sprintf("column %q appears twice (also column %d)", n, first+1)}
 		}
 		seen[n] = i
@@ -622,20 +622,20 @@ func NewReaderOptions(r io.Reader, file string, opts ReaderOptions) (rd *Reader,
 	var bind *mapping.Binder
 	if opts.Map != nil {
 		if bind, err = opts.Map.Bind(header); err != nil {
-			return nil, &InputError{File: file, Line: line, Msg: "the mapping does not fit this header: " + err.Error()}
+			return nil, &batch.InputError{File: file, Line: line, Msg: "the mapping does not fit this header: " + err.Error()}
 		}
 		fields = bind.Fields()
 		if msg := mappedProblem(fields, opts.Map); msg != "" {
-			return nil, &InputError{File: file, Line: line, Msg: opts.Map.File() + ": " + msg}
+			return nil, &batch.InputError{File: file, Line: line, Msg: opts.Map.File() + ": " + msg}
 		}
 	} else if msg := headerProblem(header, seen, in.comma); msg != "" {
-		return nil, &InputError{File: file, Line: line, Msg: msg}
+		return nil, &batch.InputError{File: file, Line: line, Msg: msg}
 	}
 	src.setWidth(len(header))
 	rd.stop = make(chan struct{})
 	rd.dec = &decoder{s: src, header: fields, queue: make(chan record, 4), stop: rd.stop, isRes: rd.isResult,
 		bind: bind, file: file}
-	rd.rows = make(chan Fields)
+	rd.rows = make(chan batch.Fields)
 	rd.errc = make(chan error, 1)
 	go func() {
 		err := gocsv.UnmarshalDecoderToChan(rd.dec, rd.rows)
@@ -653,7 +653,7 @@ var requiredColumns = []string{"agent_user", "agent_pass", "agent_full_name"}
 // knownColumns are the header names the reader understands, normalised.
 var knownColumns = sync.OnceValue(func() map[string]bool {
 	known := map[string]bool{colSourceUser: true}
-	for _, f := range FieldNames() {
+	for _, f := range batch.FieldNames() {
 		known[f] = true
 	}
 	for _, c := range resultColumns {
@@ -739,17 +739,6 @@ func mappedProblem(fields []string, m *mapping.Mapping) string {
 		return ""
 	}
 	return "the mapping sets no " + strings.Join(missing, "; no ") + ", and the input has no such column"
-}
-
-// FieldNames returns the names of the fields a row has (the input columns
-// vicionboard understands, as the API names them), for a mapping.
-func FieldNames() []string {
-	t := reflect.TypeFor[Fields]()
-	names := make([]string, 0, t.NumField())
-	for i := range t.NumField() {
-		names = append(names, t.Field(i).Tag.Get("csv"))
-	}
-	return names
 }
 
 // foundColumns lists the header's cells for a message, the list and each
@@ -856,20 +845,20 @@ func (r *Reader) IsResultFile() bool { return r.isResult }
 
 // Next returns the next row, or io.EOF after the last. Its error is only
 // for a failure to read the file; a bad row is a Row with Err set.
-func (r *Reader) Next() (Row, error) {
+func (r *Reader) Next() (batch.Row, error) {
 	if r.done {
-		return Row{}, io.EOF
+		return batch.Row{}, io.EOF
 	}
 	fields, ok := <-r.rows
 	if !ok {
 		r.done = true
 		if err := <-r.errc; err != nil {
-			return Row{}, fmt.Errorf("%s: %w", r.file, err)
+			return batch.Row{}, fmt.Errorf("%s: %w", r.file, err)
 		}
-		return Row{}, io.EOF
+		return batch.Row{}, io.EOF
 	}
 	rec := <-r.dec.queue
-	row := Row{Seq: r.seq, Line: rec.line, Err: rec.err, Gen: rec.gen}
+	row := batch.Row{Seq: r.seq, Line: rec.line, Err: rec.err, Gen: rec.gen}
 	r.seq++
 	row.Cells = make([]string, len(r.keep))
 	for i, idx := range r.keep {
@@ -892,7 +881,7 @@ func (r *Reader) Next() (Row, error) {
 			}
 			return ""
 		}
-		row.Prior = &Prior{Status: get("result_status"), Login: get("result_login"), Reason: get("result_reason"),
+		row.Prior = &batch.Prior{Status: get("result_status"), Login: get("result_login"), Reason: get("result_reason"),
 			Warnings: get("result_warnings"), Row: get("result_row"), At: get("result_at")}
 		if row.Prior.Status == "" {
 			row.Prior = nil
@@ -918,3 +907,6 @@ func (r *Reader) Close() error {
 	})
 	return nil
 }
+
+// Name returns the name the input is known by in messages.
+func (r *Reader) Name() string { return r.file }

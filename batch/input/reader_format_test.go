@@ -1,4 +1,4 @@
-package batch_test
+package input_test
 
 import (
 	"encoding/binary"
@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 )
 
 // utf16Text encodes s as UTF-16, with a byte order mark if bom.
@@ -36,10 +37,10 @@ func TestReaderUTF16(t *testing.T) {
 		name, in, enc string
 		comma         rune
 	}{
-		{"UTF-16 LE with BOM", utf16Text(excel, binary.LittleEndian, true), batch.EncodingUTF16LE, '\t'},
-		{"UTF-16 BE with BOM", utf16Text(excel, binary.BigEndian, true), batch.EncodingUTF16BE, '\t'},
+		{"UTF-16 LE with BOM", utf16Text(excel, binary.LittleEndian, true), input.EncodingUTF16LE, '\t'},
+		{"UTF-16 BE with BOM", utf16Text(excel, binary.BigEndian, true), input.EncodingUTF16BE, '\t'},
 		{"UTF-16 LE, commas", utf16Text(strings.ReplaceAll(strings.ReplaceAll(excel, ",", ";"), "\t", ","), binary.LittleEndian, true),
-			batch.EncodingUTF16LE, ','},
+			input.EncodingUTF16LE, ','},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,28 +77,28 @@ func TestReaderRefusesOtherFormats(t *testing.T) {
 	zipHead := "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x62\xee\x9d\x68\x5e\x01\x00\x00\x90\x04\x00\x00\x13\x00\x08\x02"
 	tests := []struct {
 		name, in string
-		format   batch.Format
+		format   input.Format
 		want     string
 	}{
 		{"ods", "PK\x03\x04\x14\x00\x00\x08\x00\x00\x85\x6c\x39\x8a\x2e\xc4\x4e\x18\x2e\x00\x00\x00\x2e\x00\x00\x00\x08\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheetPK",
-			batch.FormatODS, "OpenDocument spreadsheet (.ods), which is not read: save it as .xlsx"},
-		{"zip", zipHead + "hires.csv\x00\x01\x02", batch.FormatZip, "a zip archive, neither CSV nor an .xlsx workbook"},
-		{"xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00\x00\x00\x00\x00\x00\x00", batch.FormatXLS,
+			input.FormatODS, "OpenDocument spreadsheet (.ods), which is not read: save it as .xlsx"},
+		{"zip", zipHead + "hires.csv\x00\x01\x02", input.FormatZip, "a zip archive, neither CSV nor an .xlsx workbook"},
+		{"xls", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00\x00\x00\x00\x00\x00\x00", input.FormatXLS,
 			"the file is an Excel 97-2003 workbook (.xls), which is not read: save it as .xlsx (Excel Workbook) or as CSV UTF-8 from Excel"},
-		{"pdf", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", batch.FormatPDF, "a PDF document, not CSV"},
-		{"gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", batch.FormatGzip, "gzip"},
-		{"binary", "agent_user,agent_pass\x00\x01\x02\x03" + text, batch.FormatBinary, "binary file"},
-		{"UTF-16 LE without BOM", utf16Text(text, binary.LittleEndian, false), batch.FormatUTF16NoBOM,
+		{"pdf", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", input.FormatPDF, "a PDF document, not CSV"},
+		{"gzip", "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03", input.FormatGzip, "gzip"},
+		{"binary", "agent_user,agent_pass\x00\x01\x02\x03" + text, input.FormatBinary, "binary file"},
+		{"UTF-16 LE without BOM", utf16Text(text, binary.LittleEndian, false), input.FormatUTF16NoBOM,
 			"looks like UTF-16 without a byte order mark"},
-		{"UTF-16 BE without BOM", utf16Text(text, binary.BigEndian, false), batch.FormatUTF16NoBOM,
+		{"UTF-16 BE without BOM", utf16Text(text, binary.BigEndian, false), input.FormatUTF16NoBOM,
 			"looks like UTF-16 without a byte order mark"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := batch.DetectFormat([]byte(tt.in)); got != tt.format {
+			if got := input.DetectFormat([]byte(tt.in)); got != tt.format {
 				t.Errorf("DetectFormat = %v, want %v", got, tt.format)
 			}
-			_, err := batch.NewReader(strings.NewReader(tt.in), "hires.csv")
+			_, err := input.NewReader(strings.NewReader(tt.in), "hires.csv")
 			var inErr *batch.InputError
 			if !errors.As(err, &inErr) {
 				t.Fatalf("error %v, want an InputError", err)
@@ -120,7 +121,7 @@ func TestDetectFormatXLSX(t *testing.T) {
 		zipHead + "[Content_Types].xml \xa2\x04\x02(\xa0\x00\x02\x00\x00",
 		zipHead + "docProps/app.xml\x00\x00xl/workbook.xml",
 	} {
-		if got := batch.DetectFormat([]byte(head)); got != batch.FormatXLSX {
+		if got := input.DetectFormat([]byte(head)); got != input.FormatXLSX {
 			t.Errorf("DetectFormat(%q) = %v, want FormatXLSX", head, got)
 		}
 	}
@@ -134,7 +135,7 @@ func TestDetectFormatText(t *testing.T) {
 		utf16Text("agent_user\tagent_pass\r\n", binary.BigEndian, true),
 		"PK,zip,notes\n", "%PDF,x\n",
 	} {
-		if got := batch.DetectFormat([]byte(in)); got != batch.FormatCSV {
+		if got := input.DetectFormat([]byte(in)); got != input.FormatCSV {
 			t.Errorf("DetectFormat(%q) = %v, want FormatCSV", in, got)
 		}
 	}
@@ -171,7 +172,7 @@ func TestReaderHeaderHints(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := batch.NewReader(strings.NewReader(tt.header+"\nx,y,z,w,v\n"), "hires.csv")
+			_, err := input.NewReader(strings.NewReader(tt.header+"\nx,y,z,w,v\n"), "hires.csv")
 			var inErr *batch.InputError
 			if !errors.As(err, &inErr) || inErr.Line != 1 {
 				t.Fatalf("error %v, want an InputError on line 1", err)
@@ -196,7 +197,7 @@ func TestReaderHeaderHints(t *testing.T) {
 // the line a header.
 func TestReaderNoHeaderRow(t *testing.T) {
 	for _, first := range []string{"E1,jsmith,Start-2026a,Jane Smith,1,AGENTS", "E1,agent_use1,Start-2026a,Agent f,1,AGENTS"} {
-		_, err := batch.NewReader(strings.NewReader(first+"\nE2,akhan,Start-2026b,Aisha Khan,1,AGENTS\n"), "hires.csv")
+		_, err := input.NewReader(strings.NewReader(first+"\nE2,akhan,Start-2026b,Aisha Khan,1,AGENTS\n"), "hires.csv")
 		var inErr *batch.InputError
 		if !errors.As(err, &inErr) || inErr.Line != 1 {
 			t.Fatalf("error %v, want an InputError on line 1", err)

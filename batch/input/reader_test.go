@@ -1,4 +1,4 @@
-package batch_test
+package input_test
 
 import (
 	"errors"
@@ -9,10 +9,11 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 )
 
 // readAll reads every row of csv.
-func readAll(t *testing.T, csv string) (*batch.Reader, []batch.Row) {
+func readAll(t *testing.T, csv string) (*input.Reader, []batch.Row) {
 	t.Helper()
 	r := reader(t, csv)
 	var rows []batch.Row
@@ -100,7 +101,7 @@ func TestReaderHeaderErrors(t *testing.T) {
 		{"agent_user\tagent_pass,agent_full_name,template\n", "contains a tab: mixed delimiters?"},
 	}
 	for _, tt := range tests {
-		_, err := batch.NewReader(strings.NewReader(tt.csv), "input.csv")
+		_, err := input.NewReader(strings.NewReader(tt.csv), "input.csv")
 		var inErr *batch.InputError
 		if !errors.As(err, &inErr) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("NewReader(%q) error %v, want an InputError containing %q", tt.csv, err, tt.want)
@@ -143,7 +144,7 @@ func TestReaderCloseEarly(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		b.WriteString("a,pw,N,5555\n")
 	}
-	r, err := batch.NewReader(strings.NewReader(b.String()), "in.csv")
+	r, err := input.NewReader(strings.NewReader(b.String()), "in.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +337,7 @@ func FuzzReader(f *testing.F) {
 	f.Add("agent_user,agent_pass,agent_full_name,template\na,secretpw1,\"N\r\r\nM \"\"x\"\"\",5555\n\"\n")
 	f.Add("\xff\xfea\x00g\x00e\x00n\x00t\x00_\x00u\x00s\x00e\x00r\x00\t\x00")
 	f.Fuzz(func(t *testing.T, in string) {
-		r, err := batch.NewReader(strings.NewReader(in), "fuzz.csv")
+		r, err := input.NewReader(strings.NewReader(in), "fuzz.csv")
 		if err != nil {
 			return
 		}
@@ -370,9 +371,9 @@ func FuzzReader(f *testing.F) {
 // line break in its cells. It checks nothing when the header's own extent
 // is not known for sure (a quote in it), nor for UTF-16 input or result
 // files (whose result_* cells are not in Cells).
-func checkEveryLineOnce(t *testing.T, in string, r *batch.Reader, rows []batch.Row) {
+func checkEveryLineOnce(t *testing.T, in string, r *input.Reader, rows []batch.Row) {
 	t.Helper()
-	if r.Encoding() == batch.EncodingUTF16LE || r.Encoding() == batch.EncodingUTF16BE {
+	if r.Encoding() == input.EncodingUTF16LE || r.Encoding() == input.EncodingUTF16BE {
 		return
 	}
 	lines := physicalLines(in)

@@ -1,4 +1,4 @@
-package batch_test
+package input_test
 
 import (
 	"archive/zip"
@@ -16,6 +16,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
 )
 
 // workbook builds an .xlsx in memory: fill writes the sheets (the first is
@@ -51,9 +52,9 @@ func must(t testing.TB, err error) {
 }
 
 // readXLSX reads every row of the workbook b.
-func readXLSX(t *testing.T, b []byte, opts batch.ReaderOptions) (*batch.Reader, []batch.Row) {
+func readXLSX(t *testing.T, b []byte, opts input.Options) (*input.Reader, []batch.Row) {
 	t.Helper()
-	r, err := batch.NewReaderOptions(bytes.NewReader(b), "hires.xlsx", opts)
+	r, err := input.NewReaderOptions(bytes.NewReader(b), "hires.xlsx", opts)
 	if err != nil {
 		t.Fatalf("NewReaderOptions: %v", err)
 	}
@@ -98,8 +99,8 @@ func TestXLSXReaderCells(t *testing.T) {
 		must(t, f.SetCellValue(s, "H7", time.Date(2026, 1, 2, 9, 30, 0, 0, time.UTC)))
 		must(t, f.SetSheetRow(s, "A7", &[]any{"E4", "0042", "Start-2026d", "Zero Lead"}))
 	})
-	r, rows := readXLSX(t, b, batch.ReaderOptions{})
-	if r.Format() != batch.FormatXLSX || r.Sheet() != "Sheet1" || r.Encoding() != batch.EncodingXLSX {
+	r, rows := readXLSX(t, b, input.Options{})
+	if r.Format() != input.FormatXLSX || r.Sheet() != "Sheet1" || r.Encoding() != input.EncodingXLSX {
 		t.Errorf("Format, Sheet, Encoding = %v, %q, %q", r.Format(), r.Sheet(), r.Encoding())
 	}
 	if diff := cmp.Diff([]string{"employee_id", "Agent_User", "agent_pass", "agent_full_name", "agent_user_level",
@@ -148,7 +149,7 @@ func TestXLSXReaderBeyondHeader(t *testing.T) {
 		must(t, f.SetSheetRow("Sheet1", "A3", &[]any{"a2", "Start-2026b", "Two", "5555"}))
 		must(t, f.SetCellStyle("Sheet1", "E3", "F3", style(t, f, "0000")))
 	})
-	_, rows := readXLSX(t, b, batch.ReaderOptions{})
+	_, rows := readXLSX(t, b, input.Options{})
 	if len(rows) != 2 {
 		t.Fatalf("%d rows, want 2", len(rows))
 	}
@@ -173,17 +174,17 @@ func TestXLSXReaderSheet(t *testing.T) {
 		must(t, f.SetSheetRow("Hires", "A3", &[]any{"agent_user", "agent_pass", "agent_full_name", "template"}))
 		must(t, f.SetSheetRow("Hires", "A4", &[]any{"h1", "Start-2026a", "From Hires", "5555"}))
 	})
-	r, rows := readXLSX(t, b, batch.ReaderOptions{Sheet: "hires"})
+	r, rows := readXLSX(t, b, input.Options{Sheet: "hires"})
 	if r.Sheet() != "Hires" || len(rows) != 1 || rows[0].Fields.Login != "h1" || rows[0].Line != 4 {
 		t.Errorf("sheet %q rows %+v, want h1 on line 4 of Hires", r.Sheet(), rows)
 	}
 
-	_, err := batch.NewReaderOptions(bytes.NewReader(b), "hires.xlsx", batch.ReaderOptions{Sheet: "Staff"})
+	_, err := input.NewReaderOptions(bytes.NewReader(b), "hires.xlsx", input.Options{Sheet: "Staff"})
 	if !errors.As(err, new(*batch.InputError)) || !strings.Contains(err.Error(), `hires.xlsx:1: the workbook has no worksheet named "Staff" (--sheet); its sheets are "Sheet1", "Hires"`) {
 		t.Errorf("unknown sheet: error %v", err)
 	}
 	// The first sheet is not a header: the usual hint.
-	_, err = batch.NewReaderOptions(bytes.NewReader(b), "hires.xlsx", batch.ReaderOptions{})
+	_, err = input.NewReaderOptions(bytes.NewReader(b), "hires.xlsx", input.Options{})
 	var inErr *batch.InputError
 	if !errors.As(err, &inErr) || inErr.Line != 1 || !strings.Contains(err.Error(), "is the header row missing?") {
 		t.Errorf("first sheet: error %v", err)
@@ -200,7 +201,7 @@ func TestXLSXReaderFormulaAndSharedStrings(t *testing.T) {
 		`<c r="C3" t="str"><f>HYPERLINK("http://evil.example","Eve Il")</f><v>Eve Il</v></c><c r="D3"><v>5555</v></c></row>` +
 		`</sheetData>`
 	sst := []string{"agent_user", "agent_pass", "agent_full_name", "template", "eve"}
-	_, rows := readXLSX(t, rawWorkbook(t, sheet, sst), batch.ReaderOptions{})
+	_, rows := readXLSX(t, rawWorkbook(t, sheet, sst), input.Options{})
 	if len(rows) != 1 {
 		t.Fatalf("%d rows, want 1", len(rows))
 	}
@@ -255,7 +256,7 @@ func TestXLSXReaderResultFile(t *testing.T) {
 		must(t, f.SetSheetRow("Sheet1", "A2", &[]any{"a1", "Start-2026a", "One", "5555", "SUCCESS", "a1",
 			"created by copy_user (CREATED)", "", 2, "2026-11-23T02:02:35Z"}))
 	})
-	r, rows := readXLSX(t, b, batch.ReaderOptions{})
+	r, rows := readXLSX(t, b, input.Options{})
 	if !r.IsResultFile() || len(r.Columns()) != 4 {
 		t.Fatalf("IsResultFile %v, Columns %v", r.IsResultFile(), r.Columns())
 	}
@@ -275,7 +276,7 @@ func TestXLSXReaderLargeSheet(t *testing.T) {
 	in, err := os.Open(path)
 	must(t, err)
 	defer in.Close()
-	r, err := batch.NewReader(in, "big.xlsx")
+	r, err := input.NewReader(in, "big.xlsx")
 	must(t, err)
 	defer r.Close()
 	seen := 0
@@ -317,7 +318,7 @@ func writeBigWorkbook(t testing.TB, path string, n int) {
 // is refused with what to do, before any row is read.
 func TestXLSXReaderBroken(t *testing.T) {
 	head := "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\x62\xee\x9d\x68\x5e\x01\x00\x00\x90\x04\x00\x00\x13\x00\x08\x02[Content_Types].xml"
-	_, err := batch.NewReader(strings.NewReader(head), "hires.xlsx")
+	_, err := input.NewReader(strings.NewReader(head), "hires.xlsx")
 	if !errors.As(err, new(*batch.InputError)) || !strings.Contains(err.Error(), "hires.xlsx:1: not a readable .xlsx workbook") {
 		t.Errorf("error %v", err)
 	}
@@ -356,7 +357,7 @@ func BenchmarkXLSXReader(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	rows := 0
 	for b.Loop() {
-		in, err := batch.NewReader(bytes.NewReader(data), "bench.xlsx")
+		in, err := input.NewReader(bytes.NewReader(data), "bench.xlsx")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package batch
+package input
 
 import (
 	"bufio"
@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/vicionboard/vicionboard/batch"
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
@@ -195,7 +197,7 @@ func sniff(r io.Reader, file string) (sniffed, error) {
 	case FormatXLSX:
 		return sniffed{format: FormatXLSX, r: br, encoding: EncodingXLSX, comma: ','}, nil
 	default:
-		return sniffed{}, &InputError{File: file, Line: 1, Msg: f.refusal()}
+		return sniffed{}, &batch.InputError{File: file, Line: 1, Msg: f.refusal()}
 	}
 	switch {
 	case bytes.HasPrefix(head, []byte(utf16LEBOM)):
