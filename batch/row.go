@@ -194,4 +194,3 @@ func FieldNames() []string {
 	}
 	return names
 }
-
