@@ -136,7 +136,7 @@ func BenchmarkCheckOffline(b *testing.B) {
 			b.Fatal(err)
 		}
 		sink := &discardSink{want: batch.StatusValid}
-		if err := batch.Check(context.Background(), in, sink, batch.CheckConfig{Logger: zerolog.Nop()}); err != nil {
+		if err := batch.Run(context.Background(), in, sink, batch.Config{Mode: batch.ModeDryRun, Logger: zerolog.Nop()}); err != nil {
 			b.Fatal(err)
 		}
 		if sink.wrong > 0 {

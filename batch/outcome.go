@@ -72,6 +72,25 @@ type Outcome struct {
 	// the account has it (or may have it: UNKNOWN): the result file shows
 	// it in its agent_pass column. Never logged.
 	Password string
+	// Decision is the decision that led to the outcome (nil for a row
+	// that was never decided).
+	Decision *Decision
+}
+
+// notAttempted is the outcome of a row that was not sent. Whatever stopped
+// it (an interrupt, a fatal answer, the breaker, a look-up the row needed
+// that failed), only a request that was sent and failed is an ERROR: this
+// is the one place that says NOT_ATTEMPTED. why says what happened, as
+// "not sent, the run was interrupted".
+func notAttempted(why string) Outcome {
+	return Outcome{Status: StatusNotAttempted, Code: CodeNotAttempted, Reason: why + " (" + CodeNotAttempted + ")"}
+}
+
+// unknownOutcome is the outcome of a row whose request may have created
+// the account, when whether it did cannot be established: the one place
+// that says OUTCOME_UNKNOWN.
+func unknownOutcome(why string) Outcome {
+	return Outcome{Status: StatusUnknown, Code: CodeOutcomeUnknown, Reason: why + " (" + CodeOutcomeUnknown + ")"}
 }
 
 // WarningText joins the warnings for the result_warnings column.

@@ -41,7 +41,7 @@ func TestSurveyCountsAsTheRunDecides(t *testing.T) {
 		t.Fatalf("a copy whose update failed: %s %q (login %q)", got.Status, got.Reason, got.Login)
 	}
 	keys, _ = batch.NewKeyer(reader(t, csv).Columns(), "employee_id")
-	s, err := batch.Surveying(context.Background(), reader(t, csv), batch.SurveyConfig{Ledger: l.db, Server: "sim", Input: "in.csv", Keys: keys})
+	s, err := survey(reader(t, csv), batch.Config{Ledger: l.db, Server: "sim", Input: "in.csv", Keys: keys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,15 @@ func TestSurveyCountsAsTheRunDecides(t *testing.T) {
 	// An HR change of one known person's row is counted.
 	changed := strings.Replace(csv, "E11,surv11,Start-2026,Survey Agent11,5555,,,", "E11,surv11,Start-2026,Survey Agent11,5555,,,SALES", 1)
 	keys, _ = batch.NewKeyer(reader(t, changed).Columns(), "employee_id")
-	if s, err = batch.Surveying(context.Background(), reader(t, changed), batch.SurveyConfig{Ledger: l.db, Server: "sim", Input: "in.csv", Keys: keys}); err != nil || s.Changed != 1 {
+	if s, err = survey(reader(t, changed), batch.Config{Ledger: l.db, Server: "sim", Input: "in.csv", Keys: keys}); err != nil || s.Changed != 1 {
 		t.Errorf("survey after an HR change: %+v %v, want 1 changed", s, err)
 	}
+}
+
+// survey runs the planning pass over in: the pipeline in ModeSurvey.
+func survey(in batch.Source, cfg batch.Config) (batch.Survey, error) {
+	s := batch.NewSurvey(false)
+	cfg.Mode = batch.ModeSurvey
+	err := batch.Run(context.Background(), in, s, cfg)
+	return *s, err
 }

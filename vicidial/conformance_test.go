@@ -19,7 +19,7 @@ import (
 // The client implements what the pipeline needs.
 var (
 	_ batch.Accounts      = (*vicidial.Client)(nil)
-	_ batch.Inspector     = (*vicidial.Client)(nil)
+	_ batch.Accounts      = (*vicidial.Client)(nil)
 	_ batch.InGroupLister = (*vicidial.Client)(nil)
 )
 

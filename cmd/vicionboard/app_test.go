@@ -109,7 +109,10 @@ func TestExitCodes(t *testing.T) {
 			if !strings.Contains(got.stderr, tt.inStderr) {
 				t.Errorf("stderr does not mention %q:\n%s", tt.inStderr, got.stderr)
 			}
-			if strings.Contains(got.stderr+got.stdout, "hunter2hunter2") || (tt.pass != "" && strings.Contains(got.stderr+got.stdout, tt.pass)) {
+			// The temporary folders' random names may hold the digits of a
+			// short password: they are no leak.
+			shown := strings.ReplaceAll(strings.ReplaceAll(got.stderr+got.stdout, dir, "DIR"), env["XDG_STATE_HOME"], "STATE")
+			if strings.Contains(shown, "hunter2hunter2") || (tt.pass != "" && strings.Contains(shown, tt.pass)) {
 				t.Errorf("a password appears in the output")
 			}
 		})

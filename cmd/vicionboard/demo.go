@@ -62,7 +62,7 @@ API user 6666, print the summary and write the result file. Nothing leaves this 
 			o.server.apiUser = demoAPIUser
 			o.server.fixedPass = demoAPIPass
 			fmt.Fprintf(a.stderr, "demo: simulator at %s, input %s\n", srv.URL, input)
-			err = a.runBatch(cmd, input, &o)
+			err = a.job(cmd, input, &o)
 			if errors.Is(err, errRowsFailed) {
 				// The sample has bad rows on purpose.
 				return nil

@@ -97,14 +97,15 @@ func (a *app) newReporting(o *presentOptions, logs *logOptions, input, out strin
 // run will take at rate requests per second (0: unlimited, or no request
 // at all) and draws the progress bar on a terminal. It returns the sink
 // the run writes to, which passes every row on to summary.
-// rows and toSend are the planning pass's counts: the input's rows, and
-// those that need a request.
-func (r *reporting) begin(log zerolog.Logger, summary *report.Summary, title string, rate float64, rows, toSend int) batch.Sink {
+// s is the planning pass's survey: the input's rows, those that need a
+// request, and those done before.
+func (r *reporting) begin(log zerolog.Logger, summary *report.Summary, title string, rate float64, s *batch.Survey) batch.Sink {
+	rows, toSend := s.Rows, s.Send
 	r.log, r.summary, r.title = log, summary, title
 	if r.term == nil && rate <= 0 {
 		return summary
 	}
-	if line := estimate(rows, toSend, rate); line != "" {
+	if line := estimate(rows, toSend, s.Known, rate); line != "" {
 		log.Info().Int("rows", rows).Int("to_send", toSend).Float64("rate", rate).Msg(line)
 	}
 	if r.term == nil {

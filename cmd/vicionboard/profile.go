@@ -12,8 +12,9 @@ import (
 	"unicode"
 
 	"github.com/spf13/pflag"
-	"github.com/vicionboard/vicionboard/batch/words"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vicionboard/vicionboard/batch/words"
 )
 
 // profileHelp describes --profile files, for a command's --help.

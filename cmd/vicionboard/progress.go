@@ -179,17 +179,20 @@ func (w *logOut) attach(p *progress) {
 }
 
 // estimate is the line said before the first request: how long sending
-// toSend of rows rows takes at rate requests per second, e.g. "5,000 rows
-// at 10 requests/s: about 8 min 20 s; --rate raises it, see the README
-// for what a dialer takes". It is "" when the rate is unlimited or
-// nothing is to be sent.
-func estimate(rows, toSend int, rate float64) string {
+// the toSend requests of rows rows (done of them done before) takes at
+// rate requests per second, e.g. "5,000 rows at 10 requests/s: about 8 min
+// 20 s; --rate raises it, see the README for what a dialer takes". It is
+// "" when the rate is unlimited or nothing is to be sent.
+func estimate(rows, toSend, done int, rate float64) string {
 	if rate <= 0 || toSend <= 0 {
 		return ""
 	}
 	what := rowsText(toSend)
-	if toSend < rows {
-		what = fmt.Sprintf("%s to send (%s done before)", rowsText(toSend), thousands(rows-toSend))
+	switch {
+	case toSend != rows && done > 0:
+		what = fmt.Sprintf("%s to send (%s done before)", rowsText(toSend), thousands(done))
+	case toSend != rows:
+		what = rowsText(toSend) + " to send"
 	}
 	d := time.Duration(math.Ceil(float64(toSend)/rate) * float64(time.Second))
 	return fmt.Sprintf("%s at %s requests/s: about %s; --rate raises it, see the README for what a dialer takes",

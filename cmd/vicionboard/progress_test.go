@@ -23,20 +23,22 @@ import (
 
 func TestEstimate(t *testing.T) {
 	tests := []struct {
-		rows, toSend int
-		rate         float64
-		want         string
+		rows, toSend, done int
+		rate               float64
+		want               string
 	}{
-		{5000, 5000, 10, "5,000 rows at 10 requests/s: about 8 min 20 s; --rate raises it, see the README for what a dialer takes"},
-		{5000, 4000, 10, "4,000 rows to send (1,000 done before) at 10 requests/s: about 6 min 40 s; --rate raises it, see the README for what a dialer takes"},
-		{1, 1, 2.5, "1 row at 2.5 requests/s: about 1 s; --rate raises it, see the README for what a dialer takes"},
-		{100000, 100000, 10, "100,000 rows at 10 requests/s: about 2 h 47 min; --rate raises it, see the README for what a dialer takes"},
-		{5000, 5000, 0, ""}, // unlimited: nothing to say
-		{5000, 0, 10, ""},   // nothing to send
+		{5000, 5000, 0, 10, "5,000 rows at 10 requests/s: about 8 min 20 s; --rate raises it, see the README for what a dialer takes"},
+		{5000, 4000, 1000, 10, "4,000 rows to send (1,000 done before) at 10 requests/s: about 6 min 40 s; --rate raises it, see the README for what a dialer takes"},
+		{1, 1, 0, 2.5, "1 row at 2.5 requests/s: about 1 s; --rate raises it, see the README for what a dialer takes"},
+		{100000, 100000, 0, 10, "100,000 rows at 10 requests/s: about 2 h 47 min; --rate raises it, see the README for what a dialer takes"},
+		{5000, 5000, 0, 0, ""}, // unlimited: nothing to say
+		{5000, 0, 0, 10, ""},   // nothing to send
+		{8, 0, 0, 10, ""},      // every row INVALID: nothing to send
+		{5, 4, 0, 50, "4 rows to send at 50 requests/s: about 1 s; --rate raises it, see the README for what a dialer takes"},
 	}
 	for _, tt := range tests {
-		if got := estimate(tt.rows, tt.toSend, tt.rate); got != tt.want {
-			t.Errorf("estimate(%d, %d, %v) = %q\nwant %q", tt.rows, tt.toSend, tt.rate, got, tt.want)
+		if got := estimate(tt.rows, tt.toSend, tt.done, tt.rate); got != tt.want {
+			t.Errorf("estimate(%d, %d, %d, %v) = %q\nwant %q", tt.rows, tt.toSend, tt.done, tt.rate, got, tt.want)
 		}
 	}
 }
@@ -154,7 +156,7 @@ func TestProgressOnATerminal(t *testing.T) {
 	counts := map[int]bool{}
 	barLine := regexp.MustCompile(`^rows (\d+)/13 `)
 	for i, l := range lines {
-		if strings.Contains(l, "13 rows at 20 requests/s: about 1 s") && estimateAt < 0 {
+		if strings.Contains(l, "12 rows to send at 20 requests/s: about 1 s") && estimateAt < 0 {
 			estimateAt = i
 		}
 		if m := barLine.FindStringSubmatch(l); m != nil {
@@ -219,7 +221,7 @@ func TestNoProgressWithoutATerminal(t *testing.T) {
 			t.Fatalf("exit %d:\n%s", code, out)
 		}
 		noBar(t, out)
-		if !strings.Contains(out, `"message":"5 rows at 50 requests/s: about 1 s`) {
+		if !strings.Contains(out, `"message":"4 rows to send at 50 requests/s: about 1 s`) {
 			t.Errorf("no estimate as a JSON log line:\n%s", out)
 		}
 	})

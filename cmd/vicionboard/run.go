@@ -185,10 +185,7 @@ pattern, and an empty agent_pass gets a generated password, shown only in the re
 			if err := o.prepare(cmd); err != nil {
 				return err
 			}
-			if o.dryRun {
-				return a.check(cmd, args[0], &o)
-			}
-			return a.runBatch(cmd, args[0], &o)
+			return a.job(cmd, args[0], &o)
 		},
 	}
 	a.registerRunFlags(cmd, &o)
@@ -325,61 +322,6 @@ func lockOut(out string) (unlock func(), err error) {
 	return func() { _ = lock.Unlock() }, nil
 }
 
-// plan is the planning pass of a run or a dry run: it reads the whole
-// input once, before anything is sent, and learns what the ledger knows
-// of its persons.
-type plan struct {
-	survey   batch.Survey
-	tripped  *batch.SafeguardError
-	hash     string
-	total    int
-	lastRun  *batch.RunSummary
-	knownFor int
-}
-
-// toSend is how many rows may need a request: those the ledger (or a
-// result file fed back in) does not know as done.
-func (p *plan) toSend() int { return p.total - p.survey.Known }
-
-// planRun surveys the input and checks the safeguards.
-func planRun(ctx context.Context, db batch.Ledger, f *files, server string, o *runOptions, keys func([]string) (*batch.Keyer, error), digest func(string) string) (*plan, error) {
-	in, err := openHashedInput(f.readPath(), f.input, o.input.reader())
-	if err != nil {
-		return nil, err
-	}
-	defer in.close()
-	k, err := keys(in.Columns())
-	if err != nil {
-		return nil, err
-	}
-	var p plan
-	cfg := batch.SurveyConfig{Server: server, Input: f.inputAbs, Keys: k, Strict: o.strict, DeactivateMissing: o.deactivate,
-		PassDigest: digest, Generate: o.generating(placeholderPassword, nil), Reserve: o.generatesLogins()}
-	if db != nil {
-		cfg.Ledger = db
-	}
-	if p.survey, err = batch.Surveying(ctx, in.Reader, cfg); err != nil {
-		return nil, err
-	}
-	if p.hash, err = in.sum(); err != nil {
-		return nil, err
-	}
-	p.total = p.survey.Rows
-	if db == nil {
-		return &p, nil
-	}
-	if last, ok, err := db.LastRun(ctx, server, f.inputAbs); err != nil {
-		return nil, err
-	} else if ok {
-		p.lastRun = &last
-	}
-	if p.knownFor, err = db.Known(ctx, server, f.inputAbs); err != nil {
-		return nil, err
-	}
-	p.tripped = o.ledger.safeguards.Check(p.survey, p.lastRun, p.knownFor)
-	return &p, nil
-}
-
 // finisher returns the function that records the end of run id in the
 // ledger, with the summary's counts (nil when no row was written) and the
 // exit code err maps to, and returns err (or the ledger's error).
@@ -417,118 +359,6 @@ func (o *runOptions) lifecycleFlags() error {
 		return usagef("--deactivate-missing needs --key COLUMN: a person absent from the export is recognised by the key alone")
 	}
 	return nil
-}
-
-// runBatch is the run command.
-func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
-	ctx := cmd.Context()
-	started := time.Now()
-	if err := o.lifecycleFlags(); err != nil {
-		return err
-	}
-	f, err := resolveFiles(input, o.out, defaultOut)
-	if err != nil {
-		return err
-	}
-	defer f.cleanup()
-	rep, err := a.newReporting(&o.present, &o.log, input, f.out, true)
-	if err != nil {
-		return err
-	}
-	log, err := a.logger(&o.log, rep.stderr)
-	if err != nil {
-		return err
-	}
-	client, err := o.server.client(cmd, a.getenv, log)
-	if err != nil {
-		return err
-	}
-	server, err := vicidial.Endpoint(o.server.url)
-	if err != nil {
-		return &usageError{err}
-	}
-	unlock, err := lockOut(f.out)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if err := f.spoolInput(); err != nil {
-		return err
-	}
-	db, _, err := o.ledger.openLedger(ctx, a.getenv, log)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	keys := o.ledger.keyerFor()
-	if err := o.ledger.importEarlierResults(ctx, db, f, server, keys, o.input.reader(), o.strict, log); err != nil {
-		return err
-	}
-	digest, passwords, err := o.ledger.secrets(db, server, false, log)
-	if err != nil {
-		return err
-	}
-
-	p, err := planRun(ctx, db, f, server, o, keys, digest)
-	if err != nil {
-		return err
-	}
-	id, err := db.BeginRun(ctx, batch.RunStart{Command: "run", Server: server, Input: f.inputAbs, InputHash: p.hash,
-		Out: f.outAbs, Version: versionString(), Started: started})
-	if err != nil {
-		return err
-	}
-	log = log.With().Str("run_id", string(id)).Logger()
-	a.runID = id
-	a.setLog(log, a.jsonLogs)
-	finish := finisher(ctx, db, id)
-	if p.tripped != nil {
-		if !o.ledger.force {
-			return finish(nil, p.tripped)
-		}
-		log.Warn().Strs("safeguards", p.tripped.Tripped).Msg("--force: a safeguard would have stopped this run; going on")
-	}
-
-	in, inFile, err := openInput(f.readPath(), o.input.reader())
-	if err != nil {
-		return finish(nil, err)
-	}
-	defer inFile.Close()
-	defer in.Close()
-	logInput(log, input, in)
-	k, err := keys(in.Columns())
-	if err != nil {
-		return finish(nil, err)
-	}
-	w, resultFile, err := report.Create(f.out, in.Columns(), resultOptions(in, o.rawCells))
-	if err != nil {
-		return finish(nil, err)
-	}
-	summary := report.NewSummary(w)
-	breaker := o.breaker
-	if breaker == 0 {
-		breaker = -1
-	}
-	sink := rep.begin(log, summary, "vicionboard run", o.server.rate, p.total, p.toSend())
-	runErr := batch.Run(ctx, in, sink, batch.Config{
-		Accounts: client, APIUser: o.server.apiUser, Workers: o.server.workers, Strict: o.strict,
-		Verify: o.verify, ResendUnknown: o.resendUnknown, BreakerThreshold: breaker, DrainTimeout: o.drain,
-		Ledger: db, RunID: id, Server: server, Input: f.inputAbs, Keys: k,
-		RequireKey: o.ledger.nightly(cmd, a.getenv), Update: o.update, DeactivateMissing: o.deactivate,
-		PassDigest: digest, Generate: o.generating(passwords, p), Logger: log,
-	})
-	runErr = rep.finish(runErr)
-	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {
-		runErr = fmt.Errorf("result file %s: %w", f.out, closeErr)
-	}
-	runErr = finishResult(f.out, resultOptions(in, o.rawCells), runErr) // xlsx wiring: OUT.xlsx from the CSV beside it (xlsx.go)
-	if runErr == nil && !summary.AllSucceeded(batch.StatusSuccess) {
-		runErr = errRowsFailed
-	}
-	runErr = finish(summary, runErr)
-	a.printSummary(summary, "vicionboard run", f.out)
-	logSummary(log, summary, f.out, time.Since(started), false)
-	return runErr
 }
 
 func syncClose(f *os.File) error {

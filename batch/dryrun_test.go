@@ -26,8 +26,8 @@ func TestCheckPredictsRun(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{})
 	client := newClient(t, srv, "apiuser8", "apipass8", zerolog.Nop())
 	check := &captureSink{}
-	if err := batch.Check(context.Background(), reader(t, mixedCSV), check, batch.CheckConfig{
-		Inspector: client, APIUser: "apiuser8"}); err != nil {
+	if err := batch.Run(context.Background(), reader(t, mixedCSV), check, batch.Config{Mode: batch.ModeDryRun,
+		Accounts: client, APIUser: "apiuser8"}); err != nil {
 		t.Fatalf("Check: %v", err)
 	}
 	got := &captureSink{}
@@ -48,8 +48,8 @@ func TestCheckWritesNothing(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{})
 	before := srv.Sim.Snapshot()
 	sink := &captureSink{}
-	if err := batch.Check(context.Background(), reader(t, mixedCSV), sink, batch.CheckConfig{
-		Inspector: newClient(t, srv, "6666", "1234", zerolog.Nop()), APIUser: "6666"}); err != nil {
+	if err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{Mode: batch.ModeDryRun,
+		Accounts: newClient(t, srv, "6666", "1234", zerolog.Nop()), APIUser: "6666"}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(before, srv.Sim.Snapshot()); diff != "" {
@@ -78,8 +78,8 @@ func TestCheckWritesNothing(t *testing.T) {
 func TestCheckWrongPasswordCostsOneRequest(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{})
 	sink := &captureSink{}
-	err := batch.Check(context.Background(), reader(t, mixedCSV), sink, batch.CheckConfig{
-		Inspector: newClient(t, srv, "6666", "nope", zerolog.Nop()), APIUser: "6666"})
+	err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{Mode: batch.ModeDryRun,
+		Accounts: newClient(t, srv, "6666", "nope", zerolog.Nop()), APIUser: "6666"})
 	var stop *batch.StopError
 	if !errors.As(err, &stop) || vicidial.ReasonOf(err) != vicidial.ReasonLoginIncorrect {
 		t.Fatalf("Check error = %v, want StopError LOGIN_INCORRECT", err)
@@ -94,7 +94,7 @@ func TestCheckWrongPasswordCostsOneRequest(t *testing.T) {
 
 func TestCheckOffline(t *testing.T) {
 	sink := &captureSink{}
-	if err := batch.Check(context.Background(), reader(t, mixedCSV), sink, batch.CheckConfig{}); err != nil {
+	if err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{Mode: batch.ModeDryRun}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[int]batch.Status{2: batch.StatusValid, 8: batch.StatusInvalid, 9: batch.StatusInvalid, 10: batch.StatusValid}
@@ -136,7 +136,7 @@ func TestCheckNamesTheFix(t *testing.T) {
 		7: {batch.StatusWouldFail, `user group "SALSE" does not exist (groups found by this check: AGENTS, SALES, SUPPORT; closest: SALES) (GROUP_NOT_FOUND)`},
 		8: {batch.StatusWouldFail, `user group "XYZQ" does not exist (groups found by this check: AGENTS, SALES, SUPPORT) (GROUP_NOT_FOUND)`},
 		9: {batch.StatusInvalid, `in_groups: "SALESLNE" is not an in-group on the server (it has SALESLINE, SUPPORT, BILLING; closest: SALESLINE) (INVALID_INPUT)`},
-		10: {batch.StatusWouldFail, "would be copied, but its own values would not be applied: user group SUPPORTT does not exist " +
+		10: {batch.StatusWouldFail, "account h9 would be copied from template 5555, but its own values would not be applied: user group SUPPORTT does not exist " +
 			"(groups found by this check: AGENTS, SALES, SUPPORT; closest: SUPPORT) (INVALID_GROUP)"},
 		11: {batch.StatusWouldSucceed, "would be created by add_user (CREATED)"},
 		12: {batch.StatusWouldFail, `user group "SUPERVISOR" does not exist (groups found by this check: AGENTS, SALES, SUPERVISORS, SUPPORT; closest: SUPERVISORS) (GROUP_NOT_FOUND)`},
@@ -145,8 +145,8 @@ func TestCheckNamesTheFix(t *testing.T) {
 		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
 			srv := newSim(t, vicidialtest.Options{})
 			sink := &captureSink{}
-			if err := batch.Check(context.Background(), reader(t, hintsCSV), sink, batch.CheckConfig{
-				Inspector: newClient(t, srv, "apiuser8", "apipass8", zerolog.Nop()), APIUser: "apiuser8", Workers: workers}); err != nil {
+			if err := batch.Run(context.Background(), reader(t, hintsCSV), sink, batch.Config{Mode: batch.ModeDryRun,
+				Accounts: newClient(t, srv, "apiuser8", "apipass8", zerolog.Nop()), APIUser: "apiuser8", Workers: workers}); err != nil {
 				t.Fatal(err)
 			}
 			for line, w := range want {
@@ -177,7 +177,7 @@ func TestCheckInGroupsUnchecked(t *testing.T) {
 
 	for _, tt := range []struct {
 		name      string
-		inspector batch.Inspector
+		inspector batch.Accounts
 		status    batch.Status
 		warnings  int
 	}{
@@ -187,11 +187,11 @@ func TestCheckInGroupsUnchecked(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			buf, log := logBuffer()
 			sink := &captureSink{}
-			cfg := batch.CheckConfig{Inspector: tt.inspector, Logger: log}
+			cfg := batch.Config{Mode: batch.ModeDryRun, Accounts: tt.inspector, Logger: log}
 			if tt.inspector != nil {
 				cfg.APIUser = "nolist"
 			}
-			if err := batch.Check(context.Background(), reader(t, csv), sink, cfg); err != nil {
+			if err := batch.Run(context.Background(), reader(t, csv), sink, cfg); err != nil {
 				t.Fatal(err)
 			}
 			for _, r := range sink.rows {
@@ -223,8 +223,8 @@ func TestCheckRefusesAnAPIUserTheServerWouldFilter(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{Fixture: &fx})
 	before := srv.Sim.Snapshot()
 
-	err := batch.Check(context.Background(), reader(t, mixedCSV), &captureSink{}, batch.CheckConfig{
-		Inspector: newClient(t, srv, "api.user", "dotted-pass-1", zerolog.Nop()), APIUser: "api.user"})
+	err := batch.Run(context.Background(), reader(t, mixedCSV), &captureSink{}, batch.Config{Mode: batch.ModeDryRun,
+		Accounts: newClient(t, srv, "api.user", "dotted-pass-1", zerolog.Nop()), APIUser: "api.user"})
 	if err == nil || !strings.Contains(err.Error(), `"api.user"`) {
 		t.Errorf("Check = %v, want an error naming the API user", err)
 	}
