@@ -199,33 +199,6 @@ func activeChange(p Person, want string) (Change, bool) {
 	return Change{Field: "active", Old: cur, New: want}, cur != want
 }
 
-// lifecycleChanges are the changes a run applies to a known person's
-// account: HR's (with update) and the active flag the row asks for (with
-// deactivate). Runs and dry runs share it.
-func lifecycleChanges(p Person, plan Plan, key string, update, deactivate bool) []Change {
-	var changes []Change
-	if update {
-		changes = Changes(p, comparable(p, plan, key))
-	}
-	if ch, ok := activeChange(p, plan.Active); ok && deactivate {
-		changes = append(changes, ch)
-	}
-	return changes
-}
-
-// updateCode is the reason code of an update_user that applies sent:
-// DEACTIVATED or REACTIVATED when it only changes the active flag, else
-// UPDATED.
-func updateCode(sent []Change) string {
-	if len(sent) == 1 && sent[0].Field == "active" {
-		if sent[0].New == "N" {
-			return CodeDeactivated
-		}
-		return CodeReactivated
-	}
-	return CodeUpdated
-}
-
 // leaving reports whether a person the ledger knows for the input is a
 // leaver to deactivate: absent from the export (present holds every row's
 // key), created by vicionboard, and still active.

@@ -24,7 +24,7 @@ import (
 // server stops before it would store anything.
 const (
 	probePass     vicidial.Secret = "probe-never-stored"
-	probeFullName                 = "vicionboard dry run probe"
+	probeFullName string          = "vicionboard dry run probe"
 )
 
 // predictor predicts a server's answers; see the file's comment.
