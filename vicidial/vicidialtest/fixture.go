@@ -62,6 +62,24 @@ type Account struct {
 	AstDeletePhones bool `json:"ast_delete_phones,omitempty"`
 }
 
+// withDefaults fills the columns that have a non-empty default in
+// vicidial_users, as a real server's row always has them (and copy_user
+// copies them).
+func (a Account) withDefaults() Account {
+	def := func(v *string, d string) {
+		if *v == "" {
+			*v = d
+		}
+	}
+	def(&a.Active, "Y")
+	def(&a.HotkeysActive, "0")
+	def(&a.WrapupSecondsOverride, "-1")
+	def(&a.AgentChooseIngroups, "1")
+	def(&a.AgentChooseBlended, "1")
+	def(&a.CloserDefaultBlended, "0")
+	return a
+}
+
 // clone returns a deep copy.
 func (a Account) clone() Account {
 	a.CloserCampaigns = slices.Clone(a.CloserCampaigns)

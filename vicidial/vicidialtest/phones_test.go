@@ -600,6 +600,31 @@ func TestUsersPhoneLogin(t *testing.T) {
 	}
 }
 
+// TestCopyUserCopiesRights: an account copied from a level-8 API user (a
+// template with "modify users" and API access) can update users, as on a
+// real server, and keeps the template's hotkeys_active (0, the column's
+// default, which the fixture did not spell out).
+func TestCopyUserCopiesRights(t *testing.T) {
+	srv := vicidialtest.NewTestServer(t, vicidialtest.Options{})
+	if _, body := post(t, srv, admin("copy_user", "agent_user", "api8copy", "agent_pass", "copypw1", "agent_full_name", "API Copy",
+		"source_user", "apiuser8")); !strings.HasPrefix(body, "SUCCESS") {
+		t.Fatal(body)
+	}
+	if _, body := post(t, srv, call("api8copy", "copypw1", "update_user", "agent_user", "5555", "custom_two", "by the copy")); body !=
+		"SUCCESS: update_user USER HAS BEEN UPDATED - api8copy|5555|\n" {
+		t.Errorf("the copy of apiuser8 updating 5555: %q", body)
+	}
+	got, _ := srv.Sim.Account("api8copy")
+	tmpl, _ := srv.Sim.Account("apiuser8")
+	if got.HotkeysActive != "0" {
+		t.Errorf("hotkeys_active %q, want the template's 0", got.HotkeysActive)
+	}
+	got.User, got.Pass, got.FullName = tmpl.User, tmpl.Pass, tmpl.FullName
+	if !reflect.DeepEqual(got, tmpl) {
+		t.Errorf("copy %+v\nwant every setting of the template %+v", got, tmpl)
+	}
+}
+
 func TestPhonesCSV(t *testing.T) {
 	srv := vicidialtest.NewTestServer(t, vicidialtest.Options{})
 	get := func() [][]string {

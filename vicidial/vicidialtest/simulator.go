@@ -97,10 +97,7 @@ func New(opts Options) (*Simulator, error) {
 		s.now = time.Now
 	}
 	for _, a := range fx.Accounts {
-		a := a.clone()
-		if a.Active == "" {
-			a.Active = "Y"
-		}
+		a := a.clone().withDefaults()
 		key := strings.ToLower(a.User)
 		if _, dup := s.accounts[key]; dup {
 			return nil, fmt.Errorf("fixture: account %q twice", a.User)
@@ -548,9 +545,10 @@ func (s *Simulator) copyUser(api *Account, p url.Values) answer {
 	if s.exists(login) {
 		return answer{status: http.StatusInternalServerError}
 	}
+	// Every setting of the template, its rights included, as the real
+	// server copies them.
 	a := tmpl.clone()
 	a.User, a.Pass, a.FullName, a.Active = login, pass, name, "Y"
-	a.ModifyUsers, a.APIAccess, a.ViewReports, a.ModifySameLevel, a.APIAllowedFunctions = false, false, false, false, nil
 	s.accounts[strings.ToLower(login)] = &a
 	return ok("SUCCESS: copy_user USER HAS BEEN COPIED - %s|%s|%s|%s|%s", api.User, login, pass, name, tmpl.User)
 }
