@@ -171,46 +171,35 @@ func TestPhoneConformance(t *testing.T) {
 					t.Errorf("the same extension on another server: %v", err)
 				}
 			})
-			t.Run("server missing", func(t *testing.T) {
-				req := e.phone()
-				req.ServerIP = "192.0.2.1"
-				_, err := e.add(t, req)
-				wantReason(t, err, vicidial.ReasonServerNotFound, "server_ip")
-			})
-			for _, tz := range []struct {
-				gmt  string
-				want vicidial.Reason
-			}{{"-5", ""}, {"+5.50", ""}, {"12.75", ""}, {"-3.50", ""}, {"-5.50", vicidial.ReasonInvalidTimezone}, {"99", vicidial.ReasonInvalidTimezone}} {
-				t.Run("timezone "+tz.gmt, func(t *testing.T) {
+			// One field against one rule of add_phone.
+			for _, tt := range []struct {
+				name  string
+				edit  func(*vicidial.AddPhoneRequest)
+				want  vicidial.Reason
+				field string
+			}{
+				{"server missing", func(r *vicidial.AddPhoneRequest) { r.ServerIP = "192.0.2.1" }, vicidial.ReasonServerNotFound, "server_ip"},
+				{"timezone -5", func(r *vicidial.AddPhoneRequest) { r.LocalGMT = "-5" }, "", ""},
+				{"timezone +5.50", func(r *vicidial.AddPhoneRequest) { r.LocalGMT = "+5.50" }, "", ""},
+				{"timezone 12.75", func(r *vicidial.AddPhoneRequest) { r.LocalGMT = "12.75" }, "", ""},
+				{"timezone -3.50", func(r *vicidial.AddPhoneRequest) { r.LocalGMT = "-3.50" }, "", ""},
+				{"timezone -5.50", func(r *vicidial.AddPhoneRequest) { r.LocalGMT = "-5.50" }, vicidial.ReasonInvalidTimezone, "local_gmt"},
+				{"timezone 99", func(r *vicidial.AddPhoneRequest) { r.LocalGMT = "99" }, vicidial.ReasonInvalidTimezone, "local_gmt"},
+				{"protocol PJSIP", func(r *vicidial.AddPhoneRequest) { r.Protocol = "PJSIP" }, vicidial.ReasonPhoneMissingFields, ""},
+				{"protocol sip", func(r *vicidial.AddPhoneRequest) { r.Protocol = "sip" }, vicidial.ReasonPhoneMissingFields, ""},
+				{"extension of 1", func(r *vicidial.AddPhoneRequest) { r.Extension = "7" }, vicidial.ReasonPhoneMissingFields, ""},
+				{"outbound_cid filtered to nothing", func(r *vicidial.AddPhoneRequest) { r.OutboundCID = "none" }, vicidial.ReasonPhoneMissingFields, ""},
+			} {
+				t.Run(tt.name, func(t *testing.T) {
 					req := e.phone()
-					req.LocalGMT = tz.gmt
+					tt.edit(&req)
 					_, err := e.add(t, req)
-					wantReason(t, err, tz.want, "")
-					if vicidial.ValidTimezone(tz.gmt) != (tz.want == "") {
-						t.Errorf("ValidTimezone(%q) disagrees with the server", tz.gmt)
+					wantReason(t, err, tt.want, tt.field)
+					if vicidial.ValidTimezone(req.LocalGMT) != (tt.want != vicidial.ReasonInvalidTimezone) {
+						t.Errorf("ValidTimezone(%q) disagrees with the server", req.LocalGMT)
 					}
 				})
 			}
-			for _, p := range []string{"PJSIP", "sip"} {
-				t.Run("protocol "+p, func(t *testing.T) {
-					req := e.phone()
-					req.Protocol = p
-					_, err := e.add(t, req)
-					wantReason(t, err, vicidial.ReasonPhoneMissingFields, "")
-				})
-			}
-			t.Run("extension of 1", func(t *testing.T) {
-				req := e.phone()
-				req.Extension = "7"
-				_, err := e.add(t, req)
-				wantReason(t, err, vicidial.ReasonPhoneMissingFields, "")
-			})
-			t.Run("outbound_cid filtered to nothing", func(t *testing.T) {
-				req := e.phone()
-				req.OutboundCID = "none"
-				_, err := e.add(t, req)
-				wantReason(t, err, vicidial.ReasonPhoneMissingFields, "")
-			})
 			t.Run("template", func(t *testing.T) {
 				req := e.phone()
 				req.TemplateID = "nosuchtmpl9z"

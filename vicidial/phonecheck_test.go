@@ -205,43 +205,36 @@ func TestUpdatePhoneValidate(t *testing.T) {
 }
 
 func TestPhoneAliasValidate(t *testing.T) {
+	add := func(id, name string, logins ...string) []vicidial.FieldProblem {
+		return vicidial.AddPhoneAliasRequest{AliasID: id, AliasName: name, PhoneLogins: logins}.Validate()
+	}
+	upd := func(id, name string, logins ...string) []vicidial.FieldProblem {
+		return vicidial.UpdatePhoneAliasRequest{AliasID: id, AliasName: name, PhoneLogins: logins}.Validate()
+	}
 	tests := []struct {
-		name string
-		req  vicidial.AddPhoneAliasRequest
-		want string
+		name     string
+		problems []vicidial.FieldProblem
+		want     string
 	}{
-		{"valid", vicidial.AddPhoneAliasRequest{AliasID: "ALIAS2", AliasName: "Team: North/2 @x", PhoneLogins: []string{"1003", "1004"}}, ""},
-		{"alias_id of 1", vicidial.AddPhoneAliasRequest{AliasID: "A", AliasName: "N", PhoneLogins: []string{"1003"}}, "alias_id: at least 2"},
-		{"alias_id of 21", vicidial.AddPhoneAliasRequest{AliasID: strings.Repeat("A", 21), AliasName: "N", PhoneLogins: []string{"1003"}}, "alias_id: uncut value"},
-		{"no name", vicidial.AddPhoneAliasRequest{AliasID: "A2", PhoneLogins: []string{"1003"}}, "alias_name: required"},
-		{"name with #", vicidial.AddPhoneAliasRequest{AliasID: "A2", AliasName: "Team #2", PhoneLogins: []string{"1003"}}, "alias_name: ('#')"},
-		{"no logins", vicidial.AddPhoneAliasRequest{AliasID: "A2", AliasName: "N"}, "phone_logins: required"},
-		{"an empty login", vicidial.AddPhoneAliasRequest{AliasID: "A2", AliasName: "N", PhoneLogins: []string{"1003", ""}}, "phone_logins: login 2 of 2 is empty"},
-		{"a login with a comma", vicidial.AddPhoneAliasRequest{AliasID: "A2", AliasName: "N", PhoneLogins: []string{"1003,1004"}}, "phone_logins: (',')"},
-		{"a login of 16", vicidial.AddPhoneAliasRequest{AliasID: "A2", AliasName: "N", PhoneLogins: []string{strings.Repeat("l", 16)}}, "phone_logins: at most 15"},
-		{"logins of 1 in all", vicidial.AddPhoneAliasRequest{AliasID: "A2", AliasName: "N", PhoneLogins: []string{"x"}}, "phone_logins: at least 2 characters in all"},
+		{"valid", add("ALIAS2", "Team: North/2 @x", "1003", "1004"), ""},
+		{"alias_id of 1", add("A", "N", "1003"), "alias_id: at least 2"},
+		{"alias_id of 21", add(strings.Repeat("A", 21), "N", "1003"), "alias_id: uncut value"},
+		{"no name", add("A2", "", "1003"), "alias_name: required"},
+		{"name with #", add("A2", "Team #2", "1003"), "alias_name: ('#')"},
+		{"no logins", add("A2", "N"), "phone_logins: required"},
+		{"an empty login", add("A2", "N", "1003", ""), "phone_logins: login 2 of 2 is empty"},
+		{"a login with a comma", add("A2", "N", "1003,1004"), "phone_logins: (',')"},
+		{"a login of 16", add("A2", "N", strings.Repeat("l", 16)), "phone_logins: at most 15"},
+		{"logins of 1 in all", add("A2", "N", "x"), "phone_logins: at least 2 characters in all"},
+		{"update: rename", upd("ALIAS1", "Renamed"), ""},
+		{"update: new logins", upd("ALIAS1", "", "1005"), ""},
+		{"update: nothing to change", upd("ALIAS1", ""), "alias_name: nothing to change"},
+		{"update: name of 1", upd("ALIAS1", "X"), "alias_name: at least 2"},
+		{"update: name of 51", upd("ALIAS1", strings.Repeat("n", 51)), "alias_name: at most 50"},
+		{"update: no alias_id", upd("", "Renamed"), "alias_id: required"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			checkProblems(t, tt.req.Validate(), tt.want)
-		})
-	}
-	updates := []struct {
-		name string
-		req  vicidial.UpdatePhoneAliasRequest
-		want string
-	}{
-		{"rename", vicidial.UpdatePhoneAliasRequest{AliasID: "ALIAS1", AliasName: "Renamed"}, ""},
-		{"new logins", vicidial.UpdatePhoneAliasRequest{AliasID: "ALIAS1", PhoneLogins: []string{"1005"}}, ""},
-		{"nothing to change", vicidial.UpdatePhoneAliasRequest{AliasID: "ALIAS1"}, "alias_name: nothing to change"},
-		{"name of 1", vicidial.UpdatePhoneAliasRequest{AliasID: "ALIAS1", AliasName: "X"}, "alias_name: at least 2"},
-		{"name of 51", vicidial.UpdatePhoneAliasRequest{AliasID: "ALIAS1", AliasName: strings.Repeat("n", 51)}, "alias_name: at most 50"},
-		{"no alias_id", vicidial.UpdatePhoneAliasRequest{AliasName: "Renamed"}, "alias_id: required"},
-	}
-	for _, tt := range updates {
-		t.Run(tt.name, func(t *testing.T) {
-			checkProblems(t, tt.req.Validate(), tt.want)
-		})
+		t.Run(tt.name, func(t *testing.T) { checkProblems(t, tt.problems, tt.want) })
 	}
 }
 

@@ -224,11 +224,7 @@ func (c *Client) UpdatePhone(ctx context.Context, req UpdatePhoneRequest) error 
 // login of PhoneLogins is no phone's), ReasonPhoneMissingFields, or one of
 // the API user's fatal reasons.
 func (c *Client) AddPhoneAlias(ctx context.Context, req AddPhoneAliasRequest) error {
-	f := c.newForm("add_phone_alias")
-	f.set("alias_id", req.AliasID)
-	f.set("alias_name", req.AliasName)
-	f.set("phone_logins", strings.Join(req.PhoneLogins, ","))
-	return c.expect(ctx, "add_phone_alias", "PHONE ALIAS HAS BEEN ADDED", req.AliasID, f, aliasParams)
+	return c.alias(ctx, "add_phone_alias", "PHONE ALIAS HAS BEEN ADDED", req.AliasID, req.AliasName, req.PhoneLogins)
 }
 
 // UpdatePhoneAlias changes a phone alias with update_phone_alias. An ERROR
@@ -237,11 +233,17 @@ func (c *Client) AddPhoneAlias(ctx context.Context, req AddPhoneAliasRequest) er
 // FieldOf), ReasonNoUpdates, ReasonPhoneMissingFields (nothing to change
 // given), or one of the API user's fatal reasons.
 func (c *Client) UpdatePhoneAlias(ctx context.Context, req UpdatePhoneAliasRequest) error {
-	f := c.newForm("update_phone_alias")
-	f.set("alias_id", req.AliasID)
-	f.set("alias_name", req.AliasName)
-	f.set("phone_logins", strings.Join(req.PhoneLogins, ","))
-	return c.expect(ctx, "update_phone_alias", "PHONE ALIAS HAS BEEN UPDATED", req.AliasID, f, aliasParams)
+	return c.alias(ctx, "update_phone_alias", "PHONE ALIAS HAS BEEN UPDATED", req.AliasID, req.AliasName, req.PhoneLogins)
+}
+
+// alias sends an alias function, which both take the same fields, and
+// wants its SUCCESS line with message.
+func (c *Client) alias(ctx context.Context, function, message, id, name string, logins []string) error {
+	f := c.newForm(function)
+	f.set("alias_id", id)
+	f.set("alias_name", name)
+	f.set("phone_logins", strings.Join(logins, ","))
+	return c.expect(ctx, function, message, id, f, aliasParams)
 }
 
 // guardedCall sends f after checking that it holds only allowed

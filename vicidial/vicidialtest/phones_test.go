@@ -125,6 +125,8 @@ type phoneCase struct {
 	got         phoneOf
 	stored      string
 	gone        bool
+	// look, when set, returns what is compared with stored instead.
+	look func(*vicidialtest.Simulator) string
 }
 
 func runPhoneCases(t *testing.T, tests []phoneCase) {
@@ -150,6 +152,11 @@ func runPhoneCases(t *testing.T, tests []phoneCase) {
 			if !strings.HasPrefix(body, "SUCCESS") {
 				if after := srv.Sim.Snapshot(); !reflect.DeepEqual(before, after) {
 					t.Errorf("a refused call changed the state:\nbefore %+v\nafter  %+v", before, after)
+				}
+			}
+			if tt.look != nil {
+				if got := tt.look(srv.Sim); got != tt.stored {
+					t.Errorf("stored %q, want %q", got, tt.stored)
 				}
 			}
 			if tt.ext == "" {
@@ -466,8 +473,8 @@ func alias(function string, kv ...string) url.Values { return phoneCall("6666", 
 // TestPhoneAliasContract pairs each rule of the contract's aliases with a
 // request and the exact answer.
 func TestPhoneAliasContract(t *testing.T) {
-	aliasOf := func(id string) func(*testing.T, *vicidialtest.Simulator) string {
-		return func(t *testing.T, sim *vicidialtest.Simulator) string {
+	aliasOf := func(id string) func(*vicidialtest.Simulator) string {
+		return func(sim *vicidialtest.Simulator) string {
 			for _, a := range sim.PhoneAliases() {
 				if strings.EqualFold(a.AliasID, id) {
 					return a.AliasID + "|" + a.AliasName + "|" + strings.Join(a.Logins, ",") + "|" + a.UserGroup
@@ -482,15 +489,7 @@ func TestPhoneAliasContract(t *testing.T) {
 	upd := func(kv ...string) url.Values {
 		return alias("update_phone_alias", append([]string{"alias_id", "ALIAS1"}, kv...)...)
 	}
-	tests := []struct {
-		name   string
-		setup  []url.Values
-		form   url.Values
-		status int
-		want   string
-		look   func(*testing.T, *vicidialtest.Simulator) string
-		stored string
-	}{
+	runPhoneCases(t, []phoneCase{
 		{name: "add", form: add(), want: "SUCCESS: add_phone_alias PHONE ALIAS HAS BEEN ADDED - 6666|ALIAS2|Alias Two|1003,1004\n",
 			look: aliasOf("ALIAS2"), stored: "ALIAS2|Alias Two|1003,1004|---ALL---"},
 		{name: "add, logins of inactive phones and filtering", form: add("phone_logins", "phone101, 1003!", "alias_name", "Alias: Two/B @x"),
@@ -536,37 +535,7 @@ func TestPhoneAliasContract(t *testing.T) {
 			want: "SUCCESS: update_phone_alias PHONE ALIAS HAS BEEN DELETED - 6666|ALIAS1\n", look: aliasOf("ALIAS1"), stored: "gone"},
 		{name: "update deletes without the right", form: phoneCall("nodelete", "update_phone_alias", "alias_id", "ALIAS1", "delete_alias", "Y"),
 			want: "NOTICE: update_phone_alias USER DOES NOT HAVE PERMISSION TO DELETE PHONE ALIASES: |nodelete|0\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fx := phoneFixture()
-			srv := vicidialtest.NewTestServer(t, vicidialtest.Options{Fixture: &fx})
-			for _, f := range tt.setup {
-				if _, body := post(t, srv, f); !strings.HasPrefix(body, "SUCCESS") {
-					t.Fatalf("setup: %q", body)
-				}
-			}
-			before := srv.Sim.Snapshot()
-			status, body := post(t, srv, tt.form)
-			want := tt.status
-			if want == 0 {
-				want = http.StatusOK
-			}
-			if status != want || body != tt.want {
-				t.Fatalf("got %d %q\nwant %d %q", status, body, want, tt.want)
-			}
-			if !strings.HasPrefix(body, "SUCCESS") {
-				if after := srv.Sim.Snapshot(); !reflect.DeepEqual(before, after) {
-					t.Errorf("a refused call changed the state:\nbefore %+v\nafter  %+v", before, after)
-				}
-			}
-			if tt.look != nil {
-				if got := tt.look(t, srv.Sim); got != tt.stored {
-					t.Errorf("alias %q, want %q", got, tt.stored)
-				}
-			}
-		})
-	}
+	})
 }
 
 // TestUsersPhoneLogin: add_user stores any phone_login; update_user needs
