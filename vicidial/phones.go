@@ -143,7 +143,10 @@ const probeTimezone = "99"
 // ReasonPhoneMissingFields, the API user's fatal reasons) or a transport
 // error. The timezone and the template are not probed: Validate checks the
 // first, and only add_phone itself the second. After an uncertain AddPhone,
-// ReasonPhoneExists from the same request means the phone was created.
+// the same request's probe settles the outcome: ReasonPhoneExists means the
+// phone was created (the extension is checked before the login), nil that
+// it was not and AddPhone may be sent again. A probe writes nothing, so it
+// may itself be resent after any failure.
 func (c *Client) ProbePhone(ctx context.Context, req AddPhoneRequest) error {
 	req.LocalGMT, req.TemplateID = probeTimezone, ""
 	f := c.addPhoneForm(req)
