@@ -63,18 +63,21 @@ func (r Reason) Sentence() string {
 func (r Reason) Fatal() bool {
 	switch r {
 	case ReasonLoginIncorrect, ReasonLockedOut, ReasonFunctionNotAllowed,
-		ReasonNoPermission, ReasonInvalidSource, ReasonNoFunction:
+		ReasonNoPermission, ReasonInvalidSource, ReasonNoFunction, ReasonPhoneNoPermission:
 		return true
 	}
 	return false
 }
 
-// APIError is an ERROR line answered by the server (with HTTP 200).
+// APIError is an ERROR line answered by the server (with HTTP 200), or a
+// NOTICE line (Notice set), which the phone functions answer for some
+// refusals.
 type APIError struct {
 	Function string   // the API function named in the line, e.g. add_user ("auth" for permission errors)
 	Reason   Reason   // the classification
 	Message  string   // the server's words, e.g. "USER ALREADY EXISTS"
 	Data     []string // the fields after the message, with any password replaced by [REDACTED]
+	Notice   bool     // the line began with NOTICE: rather than ERROR:
 }
 
 // Error describes the error without any password.

@@ -14,7 +14,7 @@ type Line struct {
 	Function string
 	Message  string
 	Fields   []string
-	// Err is the *APIError of an ERROR line.
+	// Err is the *APIError of an ERROR (or NOTICE) line.
 	Err *APIError
 	// Raw is set for lines that are neither (user_details' data, VERSION).
 	Raw string
@@ -57,6 +57,12 @@ func ParseLine(body []byte) (Line, error) {
 		return parseSuccess(first)
 	case strings.HasPrefix(first, "ERROR: "):
 		e := parseError(first)
+		return Line{Err: e}, e
+	case strings.HasPrefix(first, "NOTICE: "):
+		// A NOTICE is an ERROR line by another name (update_phone_alias's
+		// NO UPDATES DEFINED, the refusals to delete).
+		e := parseError("ERROR: " + strings.TrimPrefix(first, "NOTICE: "))
+		e.Notice = true
 		return Line{Err: e}, e
 	case strings.HasPrefix(first, "VERSION: "):
 		return Line{Raw: first}, nil
@@ -121,6 +127,9 @@ func parseError(line string) *APIError {
 	}
 	if e.Reason == ReasonGroupNotFound && e.Function == "copy_user" && (len(e.Data) < 2 || e.Data[1] == "") {
 		e.Reason = ReasonTemplateNotFound
+	}
+	if isPhoneFunction(e.Function) {
+		classifyPhone(e)
 	}
 	return e
 }

@@ -149,6 +149,9 @@ func FuzzParseLine(f *testing.F) {
 	for _, l := range contractLines {
 		f.Add(l.line)
 	}
+	for _, l := range phoneContractLines {
+		f.Add(l.line)
+	}
 	f.Add("SUCCESS: add_user USER HAS BEEN ADDED - ")
 	f.Add("ERROR: ")
 	f.Add("ERROR: Login incorrect, please try again: |")

@@ -1,7 +1,9 @@
 // Package vicidial is a client for VICIdial's HTTP non-agent API
 // (non_agent_api.php): the calls vicionboard needs to create agent accounts
-// (add_user, copy_user, update_user) and to look at them (user_details,
-// version, ingroup_list).
+// (add_user, copy_user, update_user), to look at them (user_details,
+// version, ingroup_list), and to create and change the phones agents log
+// in on (add_phone, update_phone, add_phone_alias, update_phone_alias),
+// with the local checks of a phone request (AddPhoneRequest.Validate).
 //
 // Every API answer is a single text line; the client turns it into a typed
 // result or an error a caller can branch on: *APIError for an ERROR line,

@@ -51,15 +51,21 @@ func updateField(message string) string {
 	return updateFieldMessages[strings.TrimSuffix(message, ", THIS IS AN OPTIONAL FIELD")]
 }
 
-// FieldOf returns the update_user parameter (agent_full_name, phone_login,
-// active, ...) whose value the server refused in err's *APIError, or "" when
-// err is no such refusal.
+// FieldOf returns the parameter whose value the server refused in err's
+// *APIError, or "" when err is no such refusal: update_user's
+// (agent_full_name, phone_login, active, ...), and the phone functions'
+// (update_phone's fields; add_phone's extension, phone_login, server_ip,
+// local_gmt and template_id; the aliases' alias_id, alias_name and
+// phone_logins).
 func FieldOf(err error) string {
 	var apiErr *APIError
-	if !errors.As(err, &apiErr) || apiErr.Function != "update_user" {
+	if !errors.As(err, &apiErr) {
 		return ""
 	}
-	return updateField(apiErr.Message)
+	if apiErr.Function == "update_user" {
+		return updateField(apiErr.Message)
+	}
+	return phoneFieldOf(apiErr)
 }
 
 // classifyUpdate gives an update_user ERROR line its reason, which the

@@ -55,6 +55,29 @@ type Account struct {
 	ViewReports         bool     `json:"view_reports,omitempty"`
 	ModifySameLevel     bool     `json:"modify_same_level,omitempty"`
 	APIAllowedFunctions []string `json:"api_allowed_functions,omitempty"`
+	// AstAdminAccess ("Admin Access") is the right the phone functions
+	// need, with level 8, API access and an active account; AstDeletePhones
+	// lets update_phone and update_phone_alias delete.
+	AstAdminAccess  bool `json:"ast_admin_access,omitempty"`
+	AstDeletePhones bool `json:"ast_delete_phones,omitempty"`
+}
+
+// withDefaults fills the columns that have a non-empty default in
+// vicidial_users, as a real server's row always has them (and copy_user
+// copies them).
+func (a Account) withDefaults() Account {
+	def := func(v *string, d string) {
+		if *v == "" {
+			*v = d
+		}
+	}
+	def(&a.Active, "Y")
+	def(&a.HotkeysActive, "0")
+	def(&a.WrapupSecondsOverride, "-1")
+	def(&a.AgentChooseIngroups, "1")
+	def(&a.AgentChooseBlended, "1")
+	def(&a.CloserDefaultBlended, "0")
+	return a
 }
 
 // clone returns a deep copy.
@@ -87,29 +110,49 @@ type Fixture struct {
 	Accounts   []Account `json:"accounts"`
 	UserGroups []string  `json:"user_groups"`
 	InGroups   []string  `json:"in_groups"`
-	Phones     []string  `json:"phones"` // phone logins
-	// PhoneAliases are the alias IDs of phone aliases (phones_alias); a
-	// phone_login may name one. Optional, for fixtures written before it.
-	PhoneAliases   []string `json:"phone_aliases,omitempty"`
-	AutogenCounter int      `json:"autogen_counter"`
+	// Phones are the phones; a phone given as a string is a login, for a
+	// phone of that extension on the first server.
+	Phones []Phone `json:"phones"`
+	// PhoneAliases are the phone aliases (phones_alias); a phone_login may
+	// name one. Given as a string, an alias ID. Optional, for fixtures
+	// written before it.
+	PhoneAliases []PhoneAlias `json:"phone_aliases,omitempty"`
+	// Servers are the servers a phone may be on; nil (absent) means
+	// DefaultPhoneServers, an empty list none.
+	Servers []PhoneServer `json:"servers,omitempty"`
+	// PhoneTemplates are the template_id values of the phone templates.
+	PhoneTemplates []string `json:"phone_templates,omitempty"`
+	// AdminViewableGroups restricts, per user group, the user groups whose
+	// phones the group's API users see (update_phone finds no other); a
+	// group absent, or holding ---ALL---, sees every phone.
+	AdminViewableGroups map[string][]string `json:"admin_viewable_groups,omitempty"`
+	AutogenCounter      int                 `json:"autogen_counter"`
 }
 
 // DefaultFixture returns the cast of VICIdial's API documentation: API
-// users 6666 (level 9, all rights), apiuser8 (level 8), noperm (no right to
-// modify users) and apilimited (only version and user_details); five user
-// groups, three in-groups, four templates (5555 and tmplsales with in-group
-// memberships matching their selected in-groups), phones tmplphone,
-// phone100, phone101 and 1001 to 1005, and the phone alias ALIAS1.
+// users 6666 (level 9, all rights), apiuser8 (level 8, phones included),
+// noperm (no right to modify users, nor to phones) and apilimited (only
+// version and user_details); five user groups, three in-groups, four
+// templates (5555 and tmplsales with in-group memberships matching their
+// selected in-groups); the servers 10.10.10.15 and 10.10.10.16
+// (DefaultPhoneServers); on the first, the phones of logins tmplphone
+// (extension 8000), phone100 (100), phone101 (101, inactive) and 1001 to
+// 1005 (their own extensions), on the second extension 1001 of login
+// 1001b; the phone alias ALIAS1 (phones 1001 and 1002) and the phone
+// template SIP_generic.
 func DefaultFixture() Fixture {
 	api := func(user, pass string, level int) Account {
 		return Account{User: user, Pass: pass, FullName: "API User " + user, Level: level, Group: "ADMIN", Active: "Y",
 			ModifyUsers: true, APIAccess: true, ViewReports: true}
 	}
 	admin := api("6666", "1234", 9)
-	admin.ModifySameLevel = true
+	admin.ModifySameLevel, admin.AstAdminAccess, admin.AstDeletePhones = true, true, true
+	api8 := api("apiuser8", "apipass8", 8)
+	api8.AstAdminAccess = true
 	noperm := api("noperm", "noperm1", 8)
 	noperm.ModifyUsers = false
 	limited := api("apilimited", "apilimit1", 8)
+	limited.AstAdminAccess = true
 	limited.APIAllowedFunctions = []string{"version", "user_details"}
 	template := func(user, name string, level int, group string, ingroups ...string) Account {
 		return Account{User: user, Pass: "tmpl-" + user, FullName: name, Level: level, Group: group, Active: "Y",
@@ -122,16 +165,32 @@ func DefaultFixture() Fixture {
 	t5555.Email = "agents@example.com"
 	t5555.CustomOne = "standard agent"
 	return Fixture{
-		Accounts: []Account{admin, api("apiuser8", "apipass8", 8), noperm, limited, t5555,
+		Accounts: []Account{admin, api8, noperm, limited, t5555,
 			template("tmplsales", "Sales Template", 1, "SALES", "SALESLINE"),
 			template("tmplsup", "Supervisor Template", 7, "SUPERVISORS"),
 			template("tmpladmin", "Admin Template", 9, "ADMIN")},
 		UserGroups:     []string{"ADMIN", "AGENTS", "SUPPORT", "SALES", "SUPERVISORS"},
 		InGroups:       []string{"SALESLINE", "SUPPORT", "BILLING"},
-		Phones:         []string{"tmplphone", "phone100", "phone101", "1001", "1002", "1003", "1004", "1005"},
-		PhoneAliases:   []string{"ALIAS1"},
+		Phones:         defaultPhones(),
+		PhoneAliases:   []PhoneAlias{{AliasID: "ALIAS1", AliasName: "Alias One", Logins: []string{"1001", "1002"}}},
+		PhoneTemplates: []string{"SIP_generic"},
 		AutogenCounter: 1000,
 	}
+}
+
+// defaultPhones are the default fixture's phones.
+func defaultPhones() []Phone {
+	const first, second = "10.10.10.15", "10.10.10.16"
+	phone := func(ext, login, server, name string) Phone {
+		return Phone{Extension: ext, ServerIP: server, Login: login, Pass: "pw-" + login, FullName: name}
+	}
+	phones := []Phone{phone("8000", "tmplphone", first, "Template Phone"), phone("100", "phone100", first, "Phone 100"),
+		phone("101", "phone101", first, "Phone 101")}
+	phones[2].Active = "N"
+	for _, ext := range []string{"1001", "1002", "1003", "1004", "1005"} {
+		phones = append(phones, phone(ext, ext, first, "Desk "+ext))
+	}
+	return append(phones, phone("1001", "1001b", second, "Desk 1001 second server"))
 }
 
 // LoadFixture reads a JSON fixture. Unknown fields are an error.

@@ -136,14 +136,12 @@ func checkGroup(s *Simulator, _ *Account, v string) (string, bool) {
 	return v + "|0", s.groupExists(v)
 }
 
-// checkPhoneLogin: at most 20 characters, and an existing phone login or
-// phone alias. DATA: VALUE|nPhones|nAliases.
+// checkPhoneLogin: at most 20 characters, and the login of a phone
+// (active or not) or the alias_id of a phone alias. DATA:
+// VALUE|nPhones|nAliases.
 func checkPhoneLogin(s *Simulator, _ *Account, v string) (string, bool) {
-	phones, aliases := 0, 0
-	if s.phones[strings.ToLower(v)] {
-		phones = 1
-	}
-	if s.aliases[strings.ToLower(v)] {
+	phones, aliases := s.book.loginCount(v, nil), 0
+	if _, ok := s.book.aliases[strings.ToLower(v)]; ok {
 		aliases = 1
 	}
 	return fmt.Sprintf("%s|%d|%d", v, phones, aliases), len(v) <= 20 && phones+aliases > 0
