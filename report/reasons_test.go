@@ -31,6 +31,10 @@ var rowCodes = []string{
 	string(vicidial.ReasonInvalidSource), string(vicidial.ReasonNoFunction), string(vicidial.ReasonUserNotFound),
 	string(vicidial.ReasonNoUpdates), string(vicidial.ReasonInvalidGroup), string(vicidial.ReasonInvalidPhoneLogin),
 	string(vicidial.ReasonUnrecognisedError),
+	string(vicidial.ReasonPhoneNoPermission), string(vicidial.ReasonPhoneMissingFields), string(vicidial.ReasonServerNotFound),
+	string(vicidial.ReasonPhoneExists), string(vicidial.ReasonPhoneLoginExists), string(vicidial.ReasonInvalidTimezone),
+	string(vicidial.ReasonPhoneTemplateNotFound), string(vicidial.ReasonPhoneNotFound), string(vicidial.ReasonPhoneInvalidField),
+	string(vicidial.ReasonPhoneAliasExists), string(vicidial.ReasonPhoneAliasNotFound), string(vicidial.ReasonPhoneLoginNotFound),
 }
 
 // declaredCodes parses the non-test Go files of dir and returns the string
