@@ -15,8 +15,8 @@ import (
 // effectOf is what a sent row's outcome does to the person's record.
 func (r *run) effectOf(t *task, st Status) Effect {
 	switch {
-	case t.d.Step != StepCreate && st == StatusSuccess:
-		return EffectCreated // the values applied change
+	case t.d.Step != StepCreate && (st == StatusSuccess || st == StatusHeld && t.applied != nil):
+		return EffectCreated // the values applied change (all but a held level raise)
 	case t.d.Step != StepCreate:
 		return EffectNone
 	case st == StatusSuccess || t.exists:
