@@ -64,7 +64,7 @@ func TestRunEveryOutcome(t *testing.T) {
 		t.Run(apiUser.user, func(t *testing.T) {
 			srv := newSim(t, vicidialtest.Options{})
 			sink := &captureSink{}
-			err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9, 
+			err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9,
 				Accounts: newClient(t, srv, apiUser.user, apiUser.pass, zerolog.Nop()), APIUser: apiUser.user, Workers: 3,
 			})
 			if err != nil {
@@ -104,7 +104,7 @@ func TestRunEveryOutcome(t *testing.T) {
 func TestRunWrongPasswordCostsOneRequest(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{})
 	sink := &captureSink{}
-	err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9, 
+	err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9,
 		Accounts: newClient(t, srv, "6666", "wrong-password", zerolog.Nop()), APIUser: "6666", Workers: 4,
 	})
 	var stop *batch.StopError
@@ -127,7 +127,7 @@ func TestRunWrongPasswordCostsOneRequest(t *testing.T) {
 func TestRunNoPermissionStops(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{})
 	sink := &captureSink{}
-	err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9, 
+	err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9,
 		Accounts: newClient(t, srv, "noperm", "noperm1", zerolog.Nop()), APIUser: "noperm", Workers: 1,
 	})
 	if vicidial.ReasonOf(err) != vicidial.ReasonNoPermission {
