@@ -251,7 +251,11 @@ func Decide(f Facts, rules Rules) Decision {
 // hold is a decision to make no change a person has to decide on, with
 // the reason that says what to decide and how.
 func hold(d Decision, code, reason string) Decision {
-	return nothing(d, Outcome{Status: StatusHeld, Code: code, Login: d.Person.Login, Reason: reason + " (" + code + ")"})
+	login := d.Plan.Login()
+	if d.Known {
+		login = d.Person.Login
+	}
+	return nothing(d, Outcome{Status: StatusHeld, Code: code, Login: login, Reason: reason + " (" + code + ")"})
 }
 
 // keyShown is a person key as HR writes it (an HR id without its prefix).
