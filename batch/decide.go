@@ -382,7 +382,7 @@ func DecideClaim(d Decision, res ClaimResult, rules Rules) Outcome {
 	p := res.Prior
 	switch {
 	case res.LoginHolder != "":
-		return Outcome{Status: StatusError, Code: CodeLoginTaken, Warnings: d.Plan.Warnings,
+		return Outcome{Status: StatusNotAttempted, Code: CodeLoginTaken, Warnings: d.Plan.Warnings,
 			Reason: fmt.Sprintf("not sent: the generated login %s was taken by another person (%s) while this run chose it; the next run chooses another (%s)",
 				d.Plan.Login(), res.LoginHolder, CodeLoginTaken)}
 	case p.State == PersonCreated:
