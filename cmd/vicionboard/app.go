@@ -61,6 +61,7 @@ type app struct {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	root := a.rootCommand()
+	a.earlyLog(root, args)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -68,9 +69,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, errRowsFailed) {
+		h := hint(err)
+		if c, _, ferr := root.Find(args); h == "" && ferr == nil && isCobraUsage(err) {
+			h = "`" + c.CommandPath() + " --help` lists its arguments and flags"
+		}
 		if a.jsonLogs {
 			ev := a.log.Error().Err(err).Int("exit_code", code)
-			if h := hint(err); h != "" {
+			if h != "" {
 				ev = ev.Str("hint", h)
 			}
 			ev.Msg("vicionboard stopped")
@@ -82,11 +87,49 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		} else {
 			fmt.Fprintf(stderr, "vicionboard: %v\n", err)
 		}
-		if h := hint(err); h != "" {
+		if h != "" {
 			fmt.Fprintf(stderr, "hint: %s\n", h)
 		}
 	}
 	return code
+}
+
+// earlyLog makes the logger of a command whose log lines will be JSON
+// (--log-format json, or auto and stderr not a terminal) before cobra
+// parses the flags, so that stderr holds JSON lines only even when the
+// command line itself is wrong (a bad flag, --key against the mapping's
+// key:) or a signal comes before the command built its logger. The
+// flags are read from args as written: parsing may stop before it reaches
+// --log-format. The command's own logger replaces this one once built.
+func (a *app) earlyLog(root *cobra.Command, args []string) {
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd.Flags().Lookup("log-format") == nil {
+		return
+	}
+	o := logOptions{format: flagValue(args, "log-format")}
+	if !o.json(a.stderr) {
+		return
+	}
+	a.setLog(zerolog.New(a.stderr).With().Timestamp().Logger(), true)
+}
+
+// flagValue returns the last value args give the flag --name (as --name V
+// or --name=V), or "", reading no further than a "--".
+func flagValue(args []string, name string) string {
+	v := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if rest, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			v = rest
+		} else if a == "--"+name && i+1 < len(args) {
+			v = args[i+1]
+			i++
+		}
+	}
+	return v
 }
 
 // hint tells a person what to do about a fatal condition, or returns "".

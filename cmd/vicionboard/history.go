@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/vicionboard/vicionboard/batch"
@@ -133,10 +134,7 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 			return usagef("the ledger knows no person with %s", describeQuery(o))
 		}
 		t.header = []string{"when", "run", "command", "line", "login", "function", "status", "code", "reason"}
-		for _, p := range st.Persons {
-			a.printf("%s %s on %s: %s, login %s, created by run %s at %s\n", "person", strings.TrimPrefix(p.Key, "key:"),
-				p.Server, p.State, p.Login, p.CreatedBy, stamp(p.CreatedAt))
-		}
+		a.tellPersons(st.Persons, format, log)
 		for _, e := range st.Events {
 			cmdName := e.Command
 			if e.DryRun {
@@ -205,6 +203,24 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 		}
 	}
 	return t.write(a.stdout)
+}
+
+// tellPersons says what the ledger's records of a person's story hold:
+// above the table for a person reading it; for a program (csv, json),
+// whose stdout holds only the data, as log lines on stderr (JSON objects
+// with --log-format json), each record's fields apart.
+func (a *app) tellPersons(persons []batch.Person, format string, log zerolog.Logger) {
+	for _, p := range persons {
+		key := strings.TrimPrefix(p.Key, "key:")
+		line := fmt.Sprintf("person %s on %s: %s, login %s, created by run %s at %s", key,
+			p.Server, p.State, p.Login, p.CreatedBy, stamp(p.CreatedAt))
+		if format == "table" {
+			fmt.Fprintln(a.stdout, line)
+			continue
+		}
+		log.Info().Str("key", key).Str("server", p.Server).Str("state", string(p.State)).Str("login", p.Login).
+			Str("created_by", string(p.CreatedBy)).Str("created_at", stamp(p.CreatedAt)).Msg(line)
+	}
 }
 
 func describeQuery(o *historyOptions) string {
