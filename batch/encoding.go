@@ -83,6 +83,10 @@ func (f Format) String() string {
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
+// Refusal says why a file of format f is not read and what to do; "" for
+// the formats that are read, FormatCSV and FormatXLSX.
+func (f Format) Refusal() string { return f.refusal() }
+
 // refusal says why a file of format f is not read and what to do; "" for
 // the formats that are read, FormatCSV and FormatXLSX.
 func (f Format) refusal() string {

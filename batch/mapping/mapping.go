@@ -60,12 +60,13 @@ package mapping
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vicionboard/vicionboard/batch/textfile"
 )
 
 // The pseudo-fields: keys of a mapping that are not VICIdial fields.
@@ -193,9 +194,20 @@ type Mapping struct {
 	rules   map[string]*rule // by field, pseudo-fields first_name and last_name included
 }
 
-// Load reads and parses the mapping file at path; see Parse.
+// Load reads and parses the mapping file at path; see Parse. A file that
+// is not a regular file, is larger than textfile.MaxSize, or is not UTF-8
+// is refused (as Errors, naming the line of a byte that is not UTF-8)
+// before it is read into memory.
 func Load(path string, fields []string) (*Mapping, error) {
-	data, err := os.ReadFile(path)
+	data, err := textfile.Read(path, "mapping")
+	var refused *textfile.Error
+	if errors.As(err, &refused) {
+		msg := refused.Msg
+		if refused.Column > 0 {
+			msg = fmt.Sprintf("column %d: %s", refused.Column, msg)
+		}
+		return nil, Errors{{File: path, Line: refused.Line, Msg: msg}}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mapping: %w", err)
 	}

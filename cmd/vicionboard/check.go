@@ -96,7 +96,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 		return err
 	}
 	defer unlock()
-	if err := f.spoolInput(); err != nil {
+	if err := f.spoolInput(ctx, int64(o.input.spoolLimit)); err != nil {
 		return err
 	}
 	// The ledger is read only for a named server (persons are remembered

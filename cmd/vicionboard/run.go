@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -114,20 +112,8 @@ func (o *serverOptions) password(getenv env) (vicidial.Secret, error) {
 		return o.fixedPass, nil
 	}
 	if o.passFile != "" {
-		f, err := os.Open(o.passFile)
-		if err != nil {
-			return "", usagef("--api-pass-file: %w", err)
-		}
-		defer f.Close()
-		line, err := bufio.NewReader(f).ReadString('\n')
-		if err != nil && line == "" {
-			return "", usagef("--api-pass-file %s: empty file", o.passFile)
-		}
-		pass := strings.TrimRight(line, "\r\n")
-		if pass == "" {
-			return "", usagef("--api-pass-file %s: the first line is empty", o.passFile)
-		}
-		return vicidial.Secret(pass), nil
+		pass, err := readPassFile(o.passFile) // bounded: passfile.go
+		return vicidial.Secret(pass), err
 	}
 	name := o.passEnv
 	if name == "" {
@@ -451,7 +437,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		return err
 	}
 	defer unlock()
-	if err := f.spoolInput(); err != nil {
+	if err := f.spoolInput(ctx, int64(o.input.spoolLimit)); err != nil {
 		return err
 	}
 	db, _, err := o.ledger.openLedger(ctx, a.getenv, log)
