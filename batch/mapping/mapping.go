@@ -656,3 +656,41 @@ func yamlErrorLine(err error) (int, string) {
 	}
 	return 0, "not valid YAML: " + msg
 }
+
+// NameColumns returns the input columns that name a person, as the mapping
+// reads them: for each part of the full name, the columns that give it, the
+// first not empty winning ({Preferred Name|First Name} {Last Name} gives
+// [[Preferred Name, First Name], [Last Name]]). They come from
+// agent_full_name, else from first_name and last_name; none when the
+// mapping leaves the full name to the header's own agent_full_name column.
+// A report uses them to name the person of a row the mapping could not
+// map.
+func (m *Mapping) NameColumns() [][]string {
+	if r := m.rules[fullNameField]; r != nil && r.hasSrc {
+		return r.src.columns()
+	}
+	var out [][]string
+	for _, f := range []string{FirstNameField, LastNameField} {
+		if r := m.rules[f]; r != nil && r.hasSrc {
+			out = append(out, r.src.columns()...)
+		}
+	}
+	return out
+}
+
+// columns returns the columns e reads, as NameColumns groups them.
+func (e expr) columns() [][]string {
+	switch e.kind {
+	case exprColumn:
+		return [][]string{{e.text}}
+	case exprTemplate:
+		var out [][]string
+		for _, p := range e.parts {
+			if len(p.cols) > 0 {
+				out = append(out, slices.Clone(p.cols))
+			}
+		}
+		return out
+	}
+	return nil
+}

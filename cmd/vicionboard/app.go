@@ -73,6 +73,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if c, _, ferr := root.Find(args); h == "" && ferr == nil && isCobraUsage(err) {
 			h = "`" + c.CommandPath() + " --help` lists its arguments and flags"
 		}
+		var fe *report.FileError
+		if errors.As(err, &fe) && a.runID != "" {
+			// What the run did is in the ledger, whatever the file lacks.
+			h = strings.TrimPrefix(h+"; every row of this run, from the ledger: vicionboard history "+string(a.runID), "; ")
+		}
 		if a.jsonLogs {
 			ev := a.log.Error().Err(err).Int("exit_code", code)
 			if h != "" {
@@ -148,6 +153,9 @@ func hint(err error) string {
 		return "run the same command again to resume"
 	case ledger.IsBusy(err):
 		return "another vicionboard process (a run, a prune or a vacuum) kept the ledger locked for longer than the busy timeout: try again when it has ended"
+	}
+	if h := storageHint(err); h != "" {
+		return h
 	}
 	switch vicidial.ReasonOf(err) {
 	case vicidial.ReasonLoginIncorrect:
@@ -299,7 +307,8 @@ func (o *logOptions) logger(stderr io.Writer) (zerolog.Logger, error) {
 // structured line, for log collectors and schedulers that do not read the
 // text summary: "created" (accounts created by this run) is the CREATED
 // reason's count, apart from CARRIED_OVER, ALREADY_CREATED and
-// ALREADY_EXISTS.
+// ALREADY_EXISTS; when the result file could not be written, the ledger's
+// count, with how many of them the file lacks.
 func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, took time.Duration, dryRun bool) {
 	statuses := zerolog.Dict()
 	for st, n := range summary.Statuses() {
@@ -314,9 +323,18 @@ func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, too
 	if dryRun {
 		created = "would_create"
 	}
+	n := summary.Codes()[batch.CodeCreated]
+	l := summary.Data().Ledger
+	if l != nil && l.ReadError == "" {
+		// The result file lacks rows: the ledger's count is the run's.
+		n = l.CreatedCount
+	}
 	ev := log.Info().Str("result_file", outPath).Int("rows", summary.Total()).
-		Float64("duration_s", took.Seconds()).Int(created, summary.Codes()[batch.CodeCreated]).
+		Float64("duration_s", took.Seconds()).Int(created, n).
 		Dict("statuses", statuses).Dict("reasons", codes)
+	if l != nil {
+		ev = ev.Bool("result_file_incomplete", true).Int("created_missing_from_result_file", l.MissingCount)
+	}
 	for st, n := range summary.Statuses() {
 		ev = ev.Int(strings.ToLower(string(st)), n)
 	}

@@ -301,6 +301,10 @@ func resultOptions(in *batch.Reader, rawCells bool) report.Options {
 func lockOut(out string) (unlock func(), err error) {
 	lock := flock.New(out + ".lock")
 	locked, err := lock.TryLock()
+	if err != nil && storageOf(err) != storageOK {
+		// An unwritable result folder: a fatal stop (exit 3) with its hint.
+		return nil, &report.FileError{Path: out, Err: fmt.Errorf("lock %s: %w", out+".lock", err)}
+	}
 	if err != nil {
 		return nil, usagef("lock %s: %w", out+".lock", err)
 	}
@@ -466,6 +470,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	log = log.With().Str("run_id", string(id)).Logger()
 	a.runID = id
 	a.setLog(log, a.jsonLogs)
+	rep.recordedIn(db, id) // present.go: what the run created, from the ledger, if the result file fails
 	finish := finisher(ctx, db, id)
 	if p.tripped != nil {
 		if !o.ledger.force {
@@ -490,6 +495,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		return finish(nil, err)
 	}
 	summary := report.NewSummary(w)
+	summary.Describe(o.describeInput(in.Columns())) // present.go: the report names each row's person from HR's columns
 	breaker := o.breaker
 	if breaker == 0 {
 		breaker = -1
@@ -502,11 +508,12 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 		RequireKey: o.ledger.nightly(cmd, a.getenv), Update: o.update, DeactivateMissing: o.deactivate,
 		PassDigest: digest, Generate: o.generating(passwords, p), Logger: log,
 	})
-	runErr = rep.finish(runErr)
-	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {
-		runErr = fmt.Errorf("result file %s: %w", f.out, closeErr)
+	if closeErr := report.SyncClose(resultFile, f.out); closeErr != nil && runErr == nil {
+		runErr = closeErr
 	}
 	runErr = finishResult(f.out, resultOptions(in, o.rawCells), runErr) // xlsx wiring: OUT.xlsx from the CSV beside it (xlsx.go)
+	// After the result file is closed: a failure to write it is in the report.
+	runErr = rep.finish(runErr)
 	if runErr == nil && !summary.AllSucceeded(batch.StatusSuccess) {
 		runErr = errRowsFailed
 	}
