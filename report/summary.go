@@ -47,6 +47,7 @@ type Summary struct {
 	ledger     *LedgerRecord
 	lastLine   int // the input line of the last row written
 	input      Input
+	newProbs   int // see SetNewProblems; -1 until set
 }
 
 var _ batch.Sink = (*Summary)(nil)
@@ -55,7 +56,7 @@ var _ batch.Sink = (*Summary)(nil)
 // be nil).
 func NewSummary(next batch.Sink) *Summary {
 	return &Summary{next: next, statuses: map[batch.Status]int{}, codes: map[string]int{},
-		problems: map[string]*Group{}, warnKinds: map[string]int{}, input: PlainInput}
+		problems: map[string]*Group{}, warnKinds: map[string]int{}, input: PlainInput, newProbs: -1}
 }
 
 // Describe tells the summary about the input (see Input). Call it before
@@ -162,6 +163,10 @@ type Data struct {
 	// Mapping is the mapping file the input was read through ("" for
 	// none): fixes go to HR's export or the mapping, not to the file.
 	Mapping string
+	// NewProblems is how many rows are INVALID or ERROR whose person was
+	// not INVALID or ERROR on the last run of the same input; -1 when not
+	// counted (a dry run).
+	NewProblems int
 }
 
 // LedgerRecord is what the ledger recorded of a run whose result file could
@@ -315,6 +320,14 @@ func (s *Summary) LastLine() int {
 	return s.lastLine
 }
 
+// SetNewProblems records how many rows are INVALID or ERROR whose person
+// was not on the last run of the same input: the summary says it.
+func (s *Summary) SetNewProblems(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.newProbs = n
+}
+
 // SetReportFile records the HTML report's path, which the summary names.
 func (s *Summary) SetReportFile(path string) {
 	s.mu.Lock()
@@ -385,7 +398,7 @@ func (s *Summary) Data() Data {
 	defer s.mu.Unlock()
 	d := Data{Total: s.total, Warned: s.warned, UnknownCount: s.unknownN, ReportFile: s.reportFile,
 		Unknown: slices.Clone(s.unknown), WarningRows: slices.Clone(s.warnRows), Ledger: s.ledger,
-		Mapping: s.input.Mapping}
+		Mapping: s.input.Mapping, NewProblems: s.newProbs}
 	seen := map[batch.Status]bool{}
 	for _, st := range statusOrder {
 		seen[st] = true
@@ -468,6 +481,9 @@ func (d Data) Print(w io.Writer, title, outPath string) error {
 		} else {
 			fmt.Fprintf(&b, "commonest problem: %s (%s): see result_reason\n", g.Code, Rows(g.Count))
 		}
+	}
+	if d.NewProblems >= 0 && len(d.Problems) > 0 {
+		fmt.Fprintf(&b, "new problems: %d (rows INVALID or ERROR whose person was not on the last run of this input)\n", d.NewProblems)
 	}
 	if n := d.UnknownCount; n > 0 {
 		fmt.Fprintf(&b, "ATTENTION: %d %s UNKNOWN: the server may or may not have created %s; check before retrying (%s %s)\n",

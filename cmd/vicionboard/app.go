@@ -335,6 +335,9 @@ func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, too
 	if l != nil {
 		ev = ev.Bool("result_file_incomplete", true).Int("created_missing_from_result_file", l.MissingCount)
 	}
+	if n := summary.Data().NewProblems; n >= 0 {
+		ev = ev.Int("new_problems", n)
+	}
 	for st, n := range summary.Statuses() {
 		ev = ev.Int(strings.ToLower(string(st)), n)
 	}

@@ -31,6 +31,9 @@ func (o *runOptions) prepare(cmd *cobra.Command) error {
 	if err := o.server.refuseSecrets(); err != nil {
 		return err
 	}
+	if err := o.ledger.checkFailOn(); err != nil {
+		return err
+	}
 	switch {
 	case inline != nil:
 		o.input.mapping = inline

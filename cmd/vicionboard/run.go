@@ -182,6 +182,7 @@ pattern, and an empty agent_pass gets a generated password, shown only in the re
 	cmd.Flags().IntVar(&o.breaker, "breaker", batch.DefaultBreakerThreshold, "stop after this many consecutive transport failures (0 = never)")
 	cmd.Flags().DurationVar(&o.drain, "drain-timeout", batch.DefaultDrainTimeout, "on SIGINT/SIGTERM, how long calls in flight may take to finish")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "predict every row's outcome without creating anything (same as the check command)")
+	o.ledger.registerFailOn(cmd) // problems.go
 	return cmd
 }
 
@@ -517,6 +518,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	if runErr == nil && !summary.AllSucceeded(batch.StatusSuccess) {
 		runErr = errRowsFailed
 	}
+	runErr = o.ledger.newProblems(ctx, db, server, f.inputAbs, id, summary, log, runErr) // problems.go: new_problems, --fail-on
 	runErr = finish(summary, runErr)
 	a.printSummary(summary, "vicionboard run", f.out)
 	logSummary(log, summary, f.out, time.Since(started), false)
