@@ -28,6 +28,22 @@ const (
 	exitInterrupted = 130 // SIGINT or SIGTERM
 )
 
+// exitCodesHelp lists the exit codes for run --help and check --help, as
+// the README's table does.
+const exitCodesHelp = `Exit codes:
+  0    every row SUCCESS (a dry run: every row VALID or WOULD_SUCCEED)
+  1    the run finished, but some row is not SUCCESS (see the result file); with --fail-on new,
+       only when a row's problem is new since the last run of this input, or a row is UNKNOWN
+  2    usage error or unreadable input (bad flag, missing file, bad header, result file locked
+       by another run): nothing was sent
+  3    a fatal condition stopped the run: wrong API password, lockout, missing rights, server
+       unreachable, result file or ledger not writable (a full or read-only disk), damaged
+       ledger; rows not sent are NOT_ATTEMPTED; the hint: line says what to do
+  4    a safeguard stopped the run before its first request: nothing was sent (--force accepts
+       the plan)
+  130  interrupted (SIGINT/SIGTERM): calls in flight finished, the rest are NOT_ATTEMPTED;
+       running the same command again resumes`
+
 // usageError is a mistake in the command line or the input file, found
 // before anything was sent.
 type usageError struct{ err error }

@@ -1,6 +1,6 @@
 // Command vicionboard onboards call-center agents into VICIdial in bulk: it
 // turns every row of an HR spreadsheet into an add_user or copy_user call of
-// VICIdial's non-agent API and writes a result CSV with every row's outcome.
+// VICIdial's non-agent API and writes a result file with every row's outcome.
 //
 // See the README for the commands, flags, result columns and exit codes.
 package main

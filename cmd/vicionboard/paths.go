@@ -51,10 +51,7 @@ func resolveFiles(input, out string, def func(string) string) (*files, error) {
 		return nil, usagef("input %s is not a regular file (a pipe or device): give --out for the result file", input)
 	}
 	if out == "" {
-		out = def(input)
-		if isWorkbook(input) {
-			out = strings.TrimSuffix(out, filepath.Ext(out)) + ".xlsx"
-		}
+		out = defaultResult(input, def)
 	}
 	f := &files{input: input, out: out}
 	if f.inputAbs, err = filepath.Abs(input); err != nil {
@@ -222,6 +219,17 @@ func (f *files) cleanup() {
 	if f.spool != "" {
 		dropScratch(f.spool)
 	}
+}
+
+// defaultResult is def(input), with the extension .xlsx for a workbook
+// (INPUT.results.xlsx, INPUT.check.xlsx): the result file run, check and
+// demo write when --out names none.
+func defaultResult(input string, def func(string) string) string {
+	out := def(input)
+	if isWorkbook(input) {
+		out = strings.TrimSuffix(out, filepath.Ext(out)) + ".xlsx"
+	}
+	return out
 }
 
 // defaultOut is INPUT.results.csv beside the input (resolveFiles makes it

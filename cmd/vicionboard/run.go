@@ -151,9 +151,9 @@ func (a *app) runCommand() *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
 		Use:   "run INPUT.csv",
-		Short: "Create an agent account for every row of INPUT.csv and write a result CSV",
+		Short: "Create an agent account for every row of INPUT.csv and write a result file",
 		Long: `Create an agent account for every row of INPUT.csv: rows with a template become copy_user
-calls, the others add_user calls. Every row's outcome goes to the result CSV (--out), and every run,
+calls, the others add_user calls. Every row's outcome goes to the result file (--out), and every run,
 row outcome and account created to the ledger (--ledger). A person the ledger knows is never created
 again; a plan that looks like a bad export stops before anything is sent (exit 4).
 
@@ -161,7 +161,7 @@ An HR system's own export (its column names, no logins or passwords) is read thr
 (--map FILE.yaml; vicionboard template --map FILE.yaml writes a starter): logins are generated from a
 pattern, and an empty agent_pass gets a generated password, shown only in the result file.
 
-` + profileHelp,
+` + profileHelp + "\n\n" + exitCodesHelp, // app.go
 		Example: `  vicionboard run new_hires.csv
   vicionboard run hr_export.xlsx --map hr-mapping.yaml
   vicionboard run /srv/hr/export.csv --profile /etc/vicionboard/nightly.yaml`,
@@ -194,7 +194,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	o.present.register(cmd)
 	o.input.register(cmd)
 	cmd.Flags().StringVar(&o.profile, "profile", "", "YAML file naming the server, API user, password file or variable, ledger, mapping and flags of a scheduled job; the command line wins over it")
-	cmd.Flags().StringVar(&o.out, "out", "", "result CSV (default INPUT.results.csv beside the input)")
+	cmd.Flags().StringVar(&o.out, "out", "", "result file: an .xlsx workbook when its name ends in .xlsx, else CSV (default INPUT.results.csv beside the input, INPUT.results.xlsx for a workbook)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "rows whose full name or custom fields would be cleaned are INVALID instead of warned about")
 	cmd.Flags().BoolVar(&o.rawCells, "raw-cells", false, "write cells as they are, without the ' that stops a spreadsheet from running formulas")
 	cmd.Flags().BoolVar(&o.update, "update", false, "apply HR's changes to the accounts vicionboard created: only the fields that changed since they were last applied")
