@@ -48,6 +48,7 @@ type Summary struct {
 	lastLine   int // the input line of the last row written
 	input      Input
 	newProbs   int // see SetNewProblems; -1 until set
+	leavers    int // rows without a line: persons absent from the input
 }
 
 var _ batch.Sink = (*Summary)(nil)
@@ -250,6 +251,9 @@ func (s *Summary) Write(row batch.Row, out batch.Outcome) error {
 
 func (s *Summary) add(e Entry) {
 	s.total++
+	if e.Line == 0 {
+		s.leavers++
+	}
 	s.lastLine = max(s.lastLine, e.Line)
 	s.statuses[e.Status]++
 	if e.Code != "" {
@@ -340,6 +344,15 @@ func (s *Summary) Total() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.total
+}
+
+// Leavers returns how many of the rows counted have no line: the rows of
+// persons absent from the input (--deactivate-missing), written after the
+// input's rows.
+func (s *Summary) Leavers() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.leavers
 }
 
 // Count returns the number of rows with status st.

@@ -340,6 +340,10 @@ func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, too
 		created = "would_create"
 	}
 	n := summary.Codes()[batch.CodeCreated]
+	if dryRun {
+		// An offline check's rows that would be created are VALID.
+		n += summary.Codes()[batch.CodeValid]
+	}
 	l := summary.Data().Ledger
 	if l != nil && l.ReadError == "" {
 		// The result file lacks rows: the ledger's count is the run's.

@@ -152,7 +152,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 		return finish(nil, err)
 	}
 	cfg.RequireKey = o.ledger.nightly(cmd, a.getenv)
-	w, resultFile, err := report.Create(f.out, in.Columns(), resultOptions(in, o.rawCells))
+	w, resultFile, err := report.Create(f.out, in.Columns(), resultOptions(in, o))
 	if err != nil {
 		return finish(nil, err)
 	}
@@ -167,7 +167,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 	if closeErr := syncClose(resultFile); closeErr != nil && checkErr == nil {
 		checkErr = closeErr
 	}
-	checkErr = finishResult(f.out, resultOptions(in, o.rawCells), checkErr) // xlsx wiring: OUT.xlsx from the CSV beside it (xlsx.go)
+	checkErr = finishResult(f.out, resultOptions(in, o), checkErr) // xlsx wiring: OUT.xlsx from the CSV beside it (xlsx.go)
 	switch {
 	case checkErr != nil:
 	case p.tripped != nil:

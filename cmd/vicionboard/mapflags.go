@@ -34,6 +34,11 @@ func (o *runOptions) prepare(cmd *cobra.Command) error {
 	if err := o.ledger.checkFailOn(); err != nil {
 		return err
 	}
+	switch o.present.bom {
+	case bomAuto, bomAlways, bomNever, "":
+	default:
+		return usagef("--bom %q: use auto, always or never", o.present.bom)
+	}
 	switch {
 	case inline != nil:
 		o.input.mapping = inline

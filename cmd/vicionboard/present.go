@@ -22,11 +22,33 @@ import (
 // file.
 type presentOptions struct {
 	report reportFlag
+	bom    string // --bom: auto, always, never
 }
 
-// register adds --report to cmd.
+// The values of --bom.
+const (
+	bomAuto   = "auto"
+	bomAlways = "always"
+	bomNever  = "never"
+)
+
+// register adds --report and --bom to cmd.
 func (o *presentOptions) register(cmd *cobra.Command) {
 	cmd.Flags().Var(&o.report, "report", "HTML report of the run (default OUT.html beside the result file; --report '' for none)")
+	cmd.Flags().StringVar(&o.bom, "bom", bomAuto, "start a CSV result with a UTF-8 byte order mark, which Excel needs to show accents right and some programs do not take: auto (when the input had one, was not UTF-8, or has a character beyond ASCII in its first 64 KiB), always, never")
+}
+
+// wantBOM says whether the CSV result of in starts with a byte order mark
+// (--bom, which prepare checked; auto: when Excel would otherwise garble
+// it).
+func (o *presentOptions) wantBOM(in *batch.Reader) bool {
+	switch o.bom {
+	case bomAlways:
+		return true
+	case bomNever:
+		return false
+	}
+	return in.BOM() || in.Encoding() != batch.EncodingUTF8 || in.NonASCII()
 }
 
 // reportFlag is --report: a path, "" for no report, or unset for the

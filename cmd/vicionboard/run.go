@@ -288,11 +288,10 @@ func logInput(log zerolog.Logger, path string, in *batch.Reader) {
 }
 
 // resultOptions writes the result file the way the input was written: the
-// same delimiter, and a BOM when the input came from Excel (it had one, or
-// was in Windows-1252), so that Excel shows accented names right.
-func resultOptions(in *batch.Reader, rawCells bool) report.Options {
-	return report.Options{RawCells: rawCells, Comma: in.Comma(), BOM: in.BOM() || in.Encoding() != batch.EncodingUTF8,
-		PasswordColumn: "agent_pass"}
+// same delimiter, and a BOM as --bom says (by default when Excel would
+// otherwise garble accented names: present.go).
+func resultOptions(in *batch.Reader, o *runOptions) report.Options {
+	return report.Options{RawCells: o.rawCells, Comma: in.Comma(), BOM: o.present.wantBOM(in), PasswordColumn: "agent_pass"}
 }
 
 // lockOut takes the lock that allows one run or check per result file. The
@@ -377,7 +376,11 @@ func finisher(ctx context.Context, db *ledger.DB, id batch.RunID) func(*report.S
 	return func(summary *report.Summary, err error) error {
 		end := batch.RunEnd{Ended: time.Now(), ExitCode: exitCode(err)}
 		if summary != nil {
-			end.Rows, end.Statuses, end.Codes = summary.Total(), summary.Statuses(), summary.Codes()
+			end.Rows, end.Statuses, end.Codes = summary.Total()-summary.Leavers(), summary.Statuses(), summary.Codes()
+			end.Leavers = summary.Leavers()
+		}
+		if err != nil && !errors.Is(err, errRowsFailed) {
+			end.Stopped = err.Error() // history says why (a safeguard's figures, a fatal error)
 		}
 		if ferr := db.FinishRun(context.WithoutCancel(ctx), id, end); ferr != nil && err == nil {
 			return fmt.Errorf("ledger: %w", ferr)
@@ -491,7 +494,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	if err != nil {
 		return finish(nil, err)
 	}
-	w, resultFile, err := report.Create(f.out, in.Columns(), resultOptions(in, o.rawCells))
+	w, resultFile, err := report.Create(f.out, in.Columns(), resultOptions(in, o))
 	if err != nil {
 		return finish(nil, err)
 	}
@@ -512,7 +515,7 @@ func (a *app) runBatch(cmd *cobra.Command, input string, o *runOptions) error {
 	if closeErr := report.SyncClose(resultFile, f.out); closeErr != nil && runErr == nil {
 		runErr = closeErr
 	}
-	runErr = finishResult(f.out, resultOptions(in, o.rawCells), runErr) // xlsx wiring: OUT.xlsx from the CSV beside it (xlsx.go)
+	runErr = finishResult(f.out, resultOptions(in, o), runErr) // xlsx wiring: OUT.xlsx from the CSV beside it (xlsx.go)
 	// After the result file is closed: a failure to write it is in the report.
 	runErr = rep.finish(runErr)
 	if runErr == nil && !summary.AllSucceeded(batch.StatusSuccess) {
