@@ -157,8 +157,9 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 		return finish(nil, err)
 	}
 	summary := report.NewSummary(w)
-	summary.Describe(o.describeInput(in.Columns())) // present.go: the report names each row's person from HR's columns
-	rate := 0.0                                     // an offline check sends nothing
+	// present.go: the report names each row's person from HR's columns.
+	summary.Describe(o.describeInput(in.Columns()))
+	rate := 0.0 // an offline check sends nothing
 	if cfg.Inspector != nil {
 		rate = o.server.rate
 	}
