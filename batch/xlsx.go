@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/dustin/go-humanize"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -55,14 +56,14 @@ func checkUnpacked(path string) error {
 		strs := name == "xl/sharedstrings.xml"
 		switch {
 		case total > xlsxUnpackedLimit:
-			return &unpackError{fmt.Sprintf("it unpacks to more than %s", sizeText(xlsxUnpackedLimit))}
+			return &unpackError{fmt.Sprintf("it unpacks to more than %s", humanize.IBytes(xlsxUnpackedLimit))}
 		case strs && size > xlsxStringsLimit:
-			return &unpackError{fmt.Sprintf("its shared strings (%s) unpack to %s, more than %s", f.Name, sizeText(size), sizeText(xlsxStringsLimit))}
+			return &unpackError{fmt.Sprintf("its shared strings (%s) unpack to %s, more than %s", f.Name, humanize.IBytes(size), humanize.IBytes(xlsxStringsLimit))}
 		case !sheet && !strs && size > xlsxOtherPartLimit:
-			return &unpackError{fmt.Sprintf("its part %s unpacks to %s, more than %s", f.Name, sizeText(size), sizeText(xlsxOtherPartLimit))}
+			return &unpackError{fmt.Sprintf("its part %s unpacks to %s, more than %s", f.Name, humanize.IBytes(size), humanize.IBytes(xlsxOtherPartLimit))}
 		case size > xlsxPartLimit && size > max(f.CompressedSize64, 1)*xlsxRatioLimit:
 			return &unpackError{fmt.Sprintf("its part %s unpacks to %s from %s, more than %d times its packed size", f.Name,
-				sizeText(size), sizeText(f.CompressedSize64), xlsxRatioLimit)}
+				humanize.IBytes(size), humanize.IBytes(f.CompressedSize64), xlsxRatioLimit)}
 		}
 	}
 	return nil
@@ -73,19 +74,6 @@ type unpackError struct{ why string }
 
 func (e *unpackError) Error() string {
 	return e.why + ": not a workbook as Excel writes one (a damaged file, or a zip bomb), and it is not read; open it in Excel and save it again, or save it as CSV UTF-8"
-}
-
-// sizeText says a number of bytes for a person: 4.0 GiB, 512.0 MiB, 3.0 KiB.
-func sizeText(n uint64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // xlsxSource reads the records of one worksheet of an .xlsx workbook with
