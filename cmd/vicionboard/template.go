@@ -40,9 +40,9 @@ var templateColumns = []templateColumn{
 	{"template", "empty", "required", "filled: the login of an existing account to copy with copy_user (its level, group, in-groups, phone and settings); empty: add_user. Also named source_user"},
 	{"in_groups", "optional", "refused", "in-group IDs separated by | (e.g. SALESLINE|SUPPORT); a copy row takes its template's (INVALID otherwise)"},
 	{"phone_login", "optional", "optional", "up to 20 of A-Z a-z 0-9 - _; for a copy row, an existing phone (update_user checks it)"},
-	{"phone_pass", "optional", "optional", "2-100 of A-Z a-z 0-9 - _ (a copy row's: at most 20)"},
-	{"email", "optional", "optional", "one @, no ' (it breaks the server's insert), no + (stored as a space); at most 100"},
-	{"custom_one", "optional", "optional", "at most 100 characters after cleaning (as agent_full_name)"},
+	{"phone_pass", "optional", "optional", "2-100 of A-Z a-z 0-9 - _ (a copy row's over 20 is left out, with a warning: update_user takes at most 20)"},
+	{"email", "optional", "optional", "one @, no space; one the server cannot store (with ' or +, over 100 characters) is left out, with a warning (--strict: INVALID instead)"},
+	{"custom_one", "optional", "optional", "cleaned as agent_full_name; over 100 characters after cleaning: left out, with a warning (--strict: INVALID instead)"},
 	{"custom_two", "optional", "optional", "as custom_one"},
 	{"custom_three", "optional", "optional", "as custom_one"},
 	{"custom_four", "optional", "optional", "as custom_one"},
@@ -52,7 +52,7 @@ var templateColumns = []templateColumn{
 	{"agent_choose_blended", "optional", "ignored", "0 or 1"},
 	{"closer_default_blended", "optional", "ignored", "0 or 1"},
 	{"wrapup_seconds_override", "optional", "optional", "-1 to 9999"},
-	{"voicemail_id", "optional", "optional", "digits, at most 10 (a copy row's: at least 2)"},
+	{"voicemail_id", "optional", "optional", "digits, at most 10 (a copy row's of 1 digit is left out, with a warning: update_user takes 2 to 10)"},
 	{"active", "optional", "optional", "Y or N: N never creates an account, and with --deactivate-missing deactivates the person's account"},
 }
 
