@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/vicionboard/vicionboard/batch"
 )
 
@@ -132,6 +134,41 @@ func TestPrepareStrict(t *testing.T) {
 	f.FullName = "José Müller"
 	if _, err := batch.Prepare(f, batch.Options{Strict: true}); err == nil || !strings.Contains(err.Error(), "agent_full_name") {
 		t.Errorf("strict: error %v, want agent_full_name INVALID", err)
+	}
+}
+
+// TestPrepareLeavesOut: a value left out is not in the request, and a
+// copy row whose only own value is left out sends no update_user; with
+// --strict each repair or leaving out is a problem of its column.
+func TestPrepareLeavesOut(t *testing.T) {
+	f := addRow()
+	f.Email, f.CustomOne, f.PhoneLogin = "eli+work@example.com", strings.Repeat("c", 101), "1004.0"
+	plan, err := batch.Prepare(f, batch.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Add.Email != "" || plan.Add.CustomOne != "" || plan.Add.PhoneLogin != "1004" {
+		t.Errorf("add request %+v; want no email, no custom_one, phone_login 1004", plan.Add)
+	}
+	if len(plan.Warnings) != 3 {
+		t.Errorf("warnings %q, want 3", plan.Warnings)
+	}
+	_, err = batch.Prepare(f, batch.Options{Strict: true})
+	want := []string{"phone_login", "email", "custom_one"}
+	var got []string
+	for _, p := range problemsOf(t, err) {
+		col, _, _ := strings.Cut(p, ":")
+		got = append(got, col)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("strict problems %q (-want +got):\n%s", problemsOf(t, err), diff)
+	}
+
+	copyRow := addRow()
+	copyRow.Level, copyRow.Group, copyRow.Template, copyRow.Email = "", "", "5555", "dee.o'obi@example.com"
+	plan, err = batch.Prepare(copyRow, batch.Options{})
+	if err != nil || plan.Update != nil {
+		t.Errorf("copy row with only an email left out: update %+v (%v), want none", plan.Update, err)
 	}
 }
 
