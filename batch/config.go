@@ -106,6 +106,19 @@ type Config struct {
 	// those whose active column is N; it reactivates a person who is back.
 	// It needs Keys from a column.
 	DeactivateMissing bool
+	// MaxLevel is the highest user level the run may give (default
+	// DefaultMaxLevel): a row that would create or copy an account above
+	// it is INVALID, and --update never raises a level above it.
+	MaxLevel int
+	// AllowLevelRaise lets --update raise a level to 8 or 9, within
+	// MaxLevel; without it such a raise is held for a person.
+	AllowLevelRaise bool
+	// AcceptIdentity are HR ids (person keys of the --key column) whose
+	// held identity a person accepted for this run: the change is applied.
+	AcceptIdentity []string
+	// Adopt are HR ids whose account found on the server under their
+	// generated login, with their name, is taken as theirs.
+	Adopt []string
 	// PassDigest, when set, gives the ledger a keyed digest of each
 	// password instead of the password, so that --update can tell that HR
 	// changed one ("agent_pass changed").
@@ -120,7 +133,20 @@ type Config struct {
 // rules returns the options of cfg that change decisions.
 func (cfg *Config) rules() Rules {
 	return Rules{Update: cfg.Update, DeactivateMissing: cfg.DeactivateMissing, RequireKey: cfg.RequireKey,
-		ResendUnknown: cfg.ResendUnknown, KeyColumn: cfg.Keys.HasColumn(), KeyName: cfg.Keys.name}
+		ResendUnknown: cfg.ResendUnknown, KeyColumn: cfg.Keys.HasColumn(), KeyName: cfg.Keys.name,
+		MaxLevel: cfg.MaxLevel, AllowLevelRaise: cfg.AllowLevelRaise, Accept: keySet(cfg.AcceptIdentity), Adopt: keySet(cfg.Adopt)}
+}
+
+// keySet is the set of the person keys of HR ids (an id that has none is
+// left out: it names nobody).
+func keySet(ids []string) map[string]bool {
+	set := map[string]bool{}
+	for _, id := range ids {
+		if key, err := ColumnKey(id); err == nil {
+			set[key] = true
+		}
+	}
+	return set
 }
 
 // withDefaults returns cfg with its defaults filled in.
@@ -145,6 +171,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.Keys == nil {
 		cfg.Keys, _ = NewKeyer(nil, "")
+	}
+	if cfg.MaxLevel <= 0 {
+		cfg.MaxLevel = DefaultMaxLevel
 	}
 	return cfg
 }

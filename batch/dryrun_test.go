@@ -26,12 +26,12 @@ func TestCheckPredictsRun(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{})
 	client := newClient(t, srv, "apiuser8", "apipass8", zerolog.Nop())
 	check := &captureSink{}
-	if err := batch.Run(context.Background(), reader(t, mixedCSV), check, batch.Config{Mode: batch.ModeDryRun,
+	if err := batch.Run(context.Background(), reader(t, mixedCSV), check, batch.Config{MaxLevel: 9, Mode: batch.ModeDryRun,
 		Accounts: client, APIUser: "apiuser8"}); err != nil {
 		t.Fatalf("Check: %v", err)
 	}
 	got := &captureSink{}
-	_ = batch.Run(context.Background(), reader(t, mixedCSV), got, batch.Config{Accounts: client, APIUser: "apiuser8"})
+	_ = batch.Run(context.Background(), reader(t, mixedCSV), got, batch.Config{MaxLevel: 9, Accounts: client, APIUser: "apiuser8"})
 	if len(check.rows) != len(got.rows) {
 		t.Fatalf("check wrote %d rows, run %d", len(check.rows), len(got.rows))
 	}
@@ -48,7 +48,7 @@ func TestCheckWritesNothing(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{})
 	before := srv.Sim.Snapshot()
 	sink := &captureSink{}
-	if err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{Mode: batch.ModeDryRun,
+	if err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9, Mode: batch.ModeDryRun,
 		Accounts: newClient(t, srv, "6666", "1234", zerolog.Nop()), APIUser: "6666"}); err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestCheckWritesNothing(t *testing.T) {
 func TestCheckWrongPasswordCostsOneRequest(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{})
 	sink := &captureSink{}
-	err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{Mode: batch.ModeDryRun,
+	err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9, Mode: batch.ModeDryRun,
 		Accounts: newClient(t, srv, "6666", "nope", zerolog.Nop()), APIUser: "6666"})
 	var stop *batch.StopError
 	if !errors.As(err, &stop) || vicidial.ReasonOf(err) != vicidial.ReasonLoginIncorrect {
@@ -94,7 +94,7 @@ func TestCheckWrongPasswordCostsOneRequest(t *testing.T) {
 
 func TestCheckOffline(t *testing.T) {
 	sink := &captureSink{}
-	if err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{Mode: batch.ModeDryRun}); err != nil {
+	if err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9, Mode: batch.ModeDryRun}); err != nil {
 		t.Fatal(err)
 	}
 	want := map[int]batch.Status{2: batch.StatusValid, 8: batch.StatusInvalid, 9: batch.StatusInvalid, 10: batch.StatusValid}
@@ -145,7 +145,7 @@ func TestCheckNamesTheFix(t *testing.T) {
 		t.Run(fmt.Sprintf("%d workers", workers), func(t *testing.T) {
 			srv := newSim(t, vicidialtest.Options{})
 			sink := &captureSink{}
-			if err := batch.Run(context.Background(), reader(t, hintsCSV), sink, batch.Config{Mode: batch.ModeDryRun,
+			if err := batch.Run(context.Background(), reader(t, hintsCSV), sink, batch.Config{MaxLevel: 9, Mode: batch.ModeDryRun,
 				Accounts: newClient(t, srv, "apiuser8", "apipass8", zerolog.Nop()), APIUser: "apiuser8", Workers: workers}); err != nil {
 				t.Fatal(err)
 			}
@@ -223,7 +223,7 @@ func TestCheckRefusesAnAPIUserTheServerWouldFilter(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{Fixture: &fx})
 	before := srv.Sim.Snapshot()
 
-	err := batch.Run(context.Background(), reader(t, mixedCSV), &captureSink{}, batch.Config{Mode: batch.ModeDryRun,
+	err := batch.Run(context.Background(), reader(t, mixedCSV), &captureSink{}, batch.Config{MaxLevel: 9, Mode: batch.ModeDryRun,
 		Accounts: newClient(t, srv, "api.user", "dotted-pass-1", zerolog.Nop()), APIUser: "api.user"})
 	if err == nil || !strings.Contains(err.Error(), `"api.user"`) {
 		t.Errorf("Check = %v, want an error naming the API user", err)

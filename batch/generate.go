@@ -34,10 +34,10 @@ const placeholderLogin = "Generated-Login"
 // jsmith2 ... jsmith99.
 const maxSuffix = 99
 
-// loginLookup reports whether a login exists on the server; nil when the
-// server cannot be asked (an offline dry run, or an API user without
-// user_details).
-type loginLookup func(ctx context.Context, login string) (exists bool, err error)
+// loginLookup reports whether a login exists on the server, and the full
+// name of its account; nil when the server cannot be asked (an offline dry
+// run, or an API user without user_details).
+type loginLookup func(ctx context.Context, login string) (fullName string, exists bool, err error)
 
 // generator fills in a row's generated login and password, for a run or a
 // dry run. Not safe for concurrent use (rows are prepared one at a time).
@@ -56,6 +56,8 @@ type generator struct {
 	// logins, fills in placeholders: valid, never sent, never compared
 	// (Plan.GeneratedLogin and GeneratedPass say so).
 	placeholders bool
+	// rules are the run's: whose held identity a person accepted.
+	rules Rules
 }
 
 func newGenerator(cfg Generating, keys *Keyer, ledger Ledger, server string, lookup loginLookup) *generator {
@@ -72,6 +74,9 @@ type generation struct {
 	// notSent says why the row cannot be sent: the ledger, or the server
 	// asked whether a login is free, could not answer.
 	notSent string
+	// ownAccount: the login is an account on the server with this
+	// person's name that the ledger does not know (see Facts.OwnAccount).
+	ownAccount bool
 }
 
 // fill returns row with its generated login and password in Fields. A
@@ -150,7 +155,7 @@ func (g *generator) login(ctx context.Context, row Row, logins *LoginIndex) (log
 	if err == nil {
 		var base string
 		if base, err = pattern.Login(row.Gen.First, row.Gen.Last); err == nil {
-			return g.free(ctx, base, key, logins)
+			return g.free(ctx, base, key, clean(row.Fields.FullName), logins)
 		}
 	}
 	return "", "", fmt.Sprintf("no login can be generated from %s: %v", row.Gen.LoginPattern, err), gen
@@ -158,7 +163,12 @@ func (g *generator) login(ctx context.Context, row Row, logins *LoginIndex) (log
 
 // free returns the first free login of base and its suffixes, with a
 // warning naming the logins skipped and why (see login).
-func (g *generator) free(ctx context.Context, base, key string, logins *LoginIndex) (login, warning, problem string, gen generation) {
+//
+// A login the server has for an account with the person's own name (and
+// that no other person's record holds) stops the search: it is most likely
+// this person's account from a run the ledger no longer remembers, and
+// the decision holds the row, unless a person accepted it as another's.
+func (g *generator) free(ctx context.Context, base, key, fullName string, logins *LoginIndex) (login, warning, problem string, gen generation) {
 	var skipped []string
 	for n := 1; n <= maxSuffix; n++ {
 		login := naming.WithSuffix(base, n)
@@ -180,10 +190,14 @@ func (g *generator) free(ctx context.Context, base, key string, logins *LoginInd
 			}
 		}
 		if why == "" && g.lookup != nil {
-			exists, err := g.lookup(ctx, login)
+			name, exists, err := g.lookup(ctx, login)
 			if err != nil {
 				gen.notSent = fmt.Sprintf("not sent: could not check that the generated login %s is free on the server: %v", login, err)
 				return "", "", "", gen
+			}
+			if exists && sameName(name, fullName) && !g.rules.accepted(key) {
+				gen.ownAccount = true
+				return login, "", "", gen
 			}
 			if exists {
 				why = "an account on the server"

@@ -78,8 +78,9 @@ func TestGeneratedLoginTakenMeanwhile(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := sink.byLine(t, 2)
-	if out.Status != batch.StatusError || out.Code != batch.CodeLoginTaken || out.Password != "" {
-		t.Errorf("outcome %+v; want ERROR %s and no password", out, batch.CodeLoginTaken)
+	// Not sent: NOT_ATTEMPTED (only a request sent and refused is an ERROR).
+	if out.Status != batch.StatusNotAttempted || out.Code != batch.CodeLoginTaken || out.Password != "" {
+		t.Errorf("outcome %+v; want NOT_ATTEMPTED %s and no password", out, batch.CodeLoginTaken)
 	}
 	if n := countFunctions(srv)["add_user"]; n != 0 {
 		t.Errorf("%d add_user sent", n)

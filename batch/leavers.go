@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // leavers is the decision stage of the persons absent from the export:
@@ -22,10 +23,22 @@ func (r *run) leavers(ctx context.Context, columns []string, w *orderedWriter, o
 		r.stop(fmt.Errorf("ledger: %w", err))
 		return
 	}
+	incomplete := ""
+	if r.keyless > 0 {
+		lines := make([]string, len(r.keylessLines))
+		for i, l := range r.keylessLines {
+			lines[i] = fmt.Sprint(l)
+		}
+		incomplete = fmt.Sprintf("the person key of line %s could not be read", strings.Join(lines, ", "))
+		if more := r.keyless - len(r.keylessLines); more > 0 {
+			incomplete += fmt.Sprintf(" (and of %d more rows)", more)
+		}
+	}
 	for _, p := range gone {
 		row := Row{Cells: r.cfg.Keys.leaverCells(columns, p), Fields: Fields{Login: p.Login, FullName: p.FullName}}
 		t := &task{row: row, slot: w.reserve(row)}
-		t.facts = Facts{Row: row, Leaver: true, Person: p, Known: true, Key: p.Key, Stopped: r.stoppedWhy(ctx)}
+		t.facts = Facts{Row: row, Leaver: true, Person: p, Known: true, Key: p.Key, Stopped: r.stoppedWhy(ctx),
+			Incomplete: incomplete, NamedBy: r.namedBy[p.Key]}
 		r.decide(t, out)
 	}
 }

@@ -15,7 +15,16 @@ const (
 	StatusInvalid      Status = "INVALID"       // the row breaks a local rule; never sent
 	StatusNotAttempted Status = "NOT_ATTEMPTED" // not sent: the run stopped first
 	StatusUnknown      Status = "UNKNOWN"       // sent, but whether it was created could not be established
+	// StatusHeld: a change vicionboard does not make without a person (a
+	// leaver of an incomplete export, an identity that changed, a level
+	// raised to manager): not sent, result_reason says what to decide and
+	// how. Held rows are decided again when the result file is fed back.
+	StatusHeld Status = "HELD"
 )
+
+// Statuses are every status, in the order a person reads them.
+var Statuses = []Status{StatusSuccess, StatusWouldSucceed, StatusValid, StatusError, StatusWouldFail, StatusInvalid,
+	StatusHeld, StatusUnknown, StatusNotAttempted}
 
 // The statuses of a dry run.
 const (
@@ -52,6 +61,13 @@ const (
 	CodeReactivated      = "REACTIVATED"         // --deactivate-missing: a person back in the export was set active=Y
 	CodeInactive         = "INACTIVE"            // the row's active column is N: no account is created
 	CodeLoginTaken       = "LOGIN_TAKEN"         // a generated login was taken by another person while the run chose it
+	CodeLeaverHeld       = "LEAVER_HELD"         // a leaver not deactivated: the export is incomplete, or a row names their login
+	CodeKeyConflict      = "KEY_CONFLICT"        // a new key's row names the login the ledger holds for another person (a key typo?)
+	CodeOwnAccountFound  = "OWN_ACCOUNT_FOUND"   // a generated login is taken on the server by an account with this person's name
+	CodeAdopted          = "ADOPTED"             // --adopt: that account was taken as this person's
+	CodeIdentityChanged  = "IDENTITY_CHANGED"    // a known key's row names another person, or a new key a known person
+	CodeAboveMaxLevel    = "ABOVE_MAX_LEVEL"     // the row would create or copy an account above --max-level
+	CodeLevelRaiseHeld   = "LEVEL_RAISE_HELD"    // --update would raise a level to a manager's: held, the rest applied
 )
 
 // Outcome is what happened to one row.

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+
+	"github.com/vicionboard/vicionboard/vicidial"
 )
 
 // This file is the read stage: every row of the input, in order, gets its
@@ -23,7 +26,12 @@ func (r *run) readStage(ctx context.Context, in Source, w *orderedWriter, out ch
 		if err != nil {
 			return fmt.Errorf("read input: %w", err)
 		}
-		r.cfg.Keys.markPresent(r.present, row)
+		if !r.cfg.Keys.markPresent(r.present, row) {
+			r.keyless++
+			if len(r.keylessLines) < 3 {
+				r.keylessLines = append(r.keylessLines, row.Line)
+			}
+		}
 		slot := w.reserve(row)
 		t := r.prepare(ctx, row)
 		t.slot = slot
@@ -58,6 +66,9 @@ func (r *run) prepare(ctx context.Context, row Row) *task {
 	}
 	row, gen := r.gen.fill(ctx, row, r.logins)
 	t.row, f.Row, f.LoginDeferred = row, row, gen.deferred
+	if gen.ownAccount {
+		f.OwnAccount = row.Fields.Login
+	}
 	if gen.notSent != "" {
 		// A look-up the row needs failed, or the run stopped meanwhile.
 		f.NotSent = gen.notSent
@@ -93,6 +104,9 @@ func (r *run) prepare(ctx context.Context, row Row) *task {
 		f.KeyErr = err
 		return t
 	}
+	if f.Plan.Action == ActionCopy {
+		f.TemplateLevel, f.TemplateUnread = r.templateLevel(ctx, f.Plan.Copy.SourceUser)
+	}
 	f.Key = key
 	if r.cfg.Keys.HasColumn() {
 		if first, dup := r.keys.Claim(key, row.Line); dup {
@@ -120,4 +134,49 @@ func validate(row Row, opts Options) (Plan, error) {
 		err = &ValidationError{Problems: problems}
 	}
 	return plan, err
+}
+
+// templateLevel is a template's user level, looked up once per template
+// with user_details: a copy gets its template's level, which the privilege
+// ceiling must see. It is 0, unchecked, where the server cannot be asked
+// (a planning pass, an offline dry run), has no such account (the copy
+// fails on the server), or where no level is above the ceiling; unread
+// says why it could not be read otherwise.
+func (r *run) templateLevel(ctx context.Context, template string) (level int, unread string) {
+	if r.cfg.Mode == ModeSurvey || r.cfg.Accounts == nil || r.rules.maxLevel() >= 9 || r.stoppedWhy(ctx) != "" {
+		return 0, "" // no template can be above a ceiling of 9; a run that stopped sends nothing
+	}
+	key := strings.ToLower(template)
+	if l, ok := r.templates[key]; ok {
+		return l.level, l.unread
+	}
+	var l templateLevel
+	switch {
+	case !r.canCheck:
+		l.unread = "the API user may not use user_details"
+	default:
+		d, err := r.accounts.UserDetails(ctx, template)
+		r.noteTransport(err)
+		r.stopIfFatal(err)
+		switch {
+		case err == nil:
+			l.level = d.Level
+		case vicidial.ReasonOf(err) == vicidial.ReasonUserNotFound:
+		default:
+			l.unread = err.Error()
+		}
+	}
+	if l.unread == "" { // a failure may pass: asked again for the next row
+		if r.templates == nil {
+			r.templates = map[string]templateLevel{}
+		}
+		r.templates[key] = l
+	}
+	return l.level, l.unread
+}
+
+// templateLevel is what templateLevel learnt of a template.
+type templateLevel struct {
+	level  int
+	unread string
 }

@@ -15,8 +15,8 @@ import (
 // effectOf is what a sent row's outcome does to the person's record.
 func (r *run) effectOf(t *task, st Status) Effect {
 	switch {
-	case t.d.Step != StepCreate && st == StatusSuccess:
-		return EffectCreated // the values applied change
+	case t.d.Step != StepCreate && (st == StatusSuccess || st == StatusHeld && t.applied != nil):
+		return EffectCreated // the values applied change (all but a held level raise)
 	case t.d.Step != StepCreate:
 		return EffectNone
 	case st == StatusSuccess || t.exists:
@@ -56,20 +56,23 @@ func (r *run) record(t *task, out Outcome, effect Effect) {
 	if out.Carried != nil {
 		rec.Status, rec.Login, rec.Reason = Status(out.Carried.Status), out.Carried.Login, out.Carried.Reason
 	}
-	if plan.Action != 0 {
-		rec.Function = plan.Action.String()
-		if rec.Login == "" {
-			rec.Login = plan.Login()
-		}
-	} else if rec.Login == "" {
-		rec.Login = row.Fields.Login
+	if rec.Login == "" {
+		rec.Login = loginOf(row, plan)
 	}
+	// The function is the one sent: none for a row that was not.
+	sent := t.d.Step.Sends() && (out.Status == StatusSuccess || out.Status == StatusError || out.Status == StatusUnknown ||
+		out.Status == StatusHeld && t.applied != nil)
 	sendsUpdate := t.d.Step.Sends() && t.d.Step != StepCreate
-	if sendsUpdate {
+	switch {
+	case sendsUpdate && rec.Login == "":
+		rec.Login = t.d.Person.Login
+	}
+	switch {
+	case !sent || r.dry:
+	case sendsUpdate:
 		rec.Function = "update_user"
-		if rec.Login == "" {
-			rec.Login = t.d.Person.Login
-		}
+	default:
+		rec.Function = plan.Action.String()
 	}
 	if effect == EffectCreated {
 		rec.FullName, rec.Applied = plan.FullName(), plan.Applied()
@@ -108,7 +111,7 @@ func (r *run) logOutcome(row Row, plan Plan, out Outcome) {
 	if out.Carried != nil {
 		status = Status(out.Carried.Status)
 	}
-	ev.Int("line", row.Line).Str("login", words.Clip(row.Fields.Login)).
+	ev.Int("line", row.Line).Str("login", words.Clip(loginOf(row, plan))).
 		Str("status", string(status)).Str("account", out.Login).Str("code", code).
 		Str("reason", out.Reason).Msg("row")
 }
@@ -139,4 +142,17 @@ func showPassword(t *task, out *Outcome) {
 		return
 	}
 	out.Password = string(t.d.Plan.password())
+}
+
+// loginOf is the login a row asks for, as a person reads it: the plan's
+// (a generated login, once chosen), else the row's own cell; never the
+// placeholder of a login not chosen.
+func loginOf(row Row, plan Plan) string {
+	if plan.Action != 0 && plan.Login() != "" {
+		return plan.Login()
+	}
+	if row.Fields.Login == placeholderLogin && row.Gen.LoginPattern != "" {
+		return ""
+	}
+	return row.Fields.Login
 }

@@ -88,6 +88,10 @@ type InputError struct {
 	Line   int
 	Column int
 	Msg    string
+	// Mapped says that the record was read as it is, and only a mapping
+	// could not map one of its values: its other cells (its person key)
+	// are right.
+	Mapped bool
 }
 
 // Error returns "FILE:LINE:COLUMN: MSG".

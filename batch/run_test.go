@@ -64,7 +64,7 @@ func TestRunEveryOutcome(t *testing.T) {
 		t.Run(apiUser.user, func(t *testing.T) {
 			srv := newSim(t, vicidialtest.Options{})
 			sink := &captureSink{}
-			err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{
+			err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9,
 				Accounts: newClient(t, srv, apiUser.user, apiUser.pass, zerolog.Nop()), APIUser: apiUser.user, Workers: 3,
 			})
 			if err != nil {
@@ -104,7 +104,7 @@ func TestRunEveryOutcome(t *testing.T) {
 func TestRunWrongPasswordCostsOneRequest(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{})
 	sink := &captureSink{}
-	err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{
+	err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9,
 		Accounts: newClient(t, srv, "6666", "wrong-password", zerolog.Nop()), APIUser: "6666", Workers: 4,
 	})
 	var stop *batch.StopError
@@ -127,7 +127,7 @@ func TestRunWrongPasswordCostsOneRequest(t *testing.T) {
 func TestRunNoPermissionStops(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{})
 	sink := &captureSink{}
-	err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{
+	err := batch.Run(context.Background(), reader(t, mixedCSV), sink, batch.Config{MaxLevel: 9,
 		Accounts: newClient(t, srv, "noperm", "noperm1", zerolog.Nop()), APIUser: "noperm", Workers: 1,
 	})
 	if vicidial.ReasonOf(err) != vicidial.ReasonNoPermission {
@@ -142,7 +142,7 @@ func TestRunRetryFromResultFileSendsOnlyFailures(t *testing.T) {
 	srv := newSim(t, vicidialtest.Options{})
 	client := newClient(t, srv, "6666", "1234", zerolog.Nop())
 	first := &captureSink{}
-	if err := batch.Run(context.Background(), reader(t, mixedCSV), first, batch.Config{Accounts: client, APIUser: "6666"}); err != nil {
+	if err := batch.Run(context.Background(), reader(t, mixedCSV), first, batch.Config{MaxLevel: 9, Accounts: client, APIUser: "6666"}); err != nil {
 		t.Fatal(err)
 	}
 	// Build the result file the way the report package does and feed it back.

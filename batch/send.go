@@ -198,9 +198,15 @@ func (r *run) update(ctx context.Context, t *task, u vicidial.UpdateUserRequest)
 		}
 		t.applied = applied
 	}
-	return Outcome{Status: StatusSuccess, Login: login, Code: code, At: r.now(),
+	out := Outcome{Status: StatusSuccess, Login: login, Code: code, At: r.now(),
 		Warnings: append(append(append([]string(nil), t.d.Plan.Warnings...), t.d.Warnings...), warnings...),
 		Reason:   reason + " (" + code + ")"}
+	if len(t.d.Held) > 0 {
+		// The rest applied; the level raise waits for a person.
+		out.Status, out.Code = StatusHeld, CodeLevelRaiseHeld
+		out.Reason = reason + "; " + levelRaiseReason(login, t.d.Held, r.rules) + " (" + CodeLevelRaiseHeld + ")"
+	}
+	return out
 }
 
 // updateFailed is the outcome of an update_user the server refused (or
@@ -231,19 +237,20 @@ func (r *run) updateFailed(t *task, login string, err error) Outcome {
 	return out
 }
 
-// loginExists asks the server whether login exists, for a generated login.
-func (r *run) loginExists(ctx context.Context, login string) (bool, error) {
+// loginExists asks the server whether login exists, for a generated login,
+// and the full name of its account.
+func (r *run) loginExists(ctx context.Context, login string) (string, bool, error) {
 	if r.stopped.Load() || r.runCtx.Err() != nil {
-		return false, errNotSent
+		return "", false, errNotSent
 	}
-	_, err := r.accounts.UserDetails(ctx, login)
+	d, err := r.accounts.UserDetails(ctx, login)
 	r.noteTransport(err)
 	r.stopIfFatal(err)
 	switch {
 	case err == nil:
-		return true, nil
+		return d.FullName, true, nil
 	case vicidial.ReasonOf(err) == vicidial.ReasonUserNotFound:
-		return false, nil
+		return "", false, nil
 	}
-	return false, err
+	return "", false, err
 }

@@ -38,11 +38,12 @@ func (r *run) start(ctx, callCtx context.Context) error {
 	}
 	var lookup loginLookup
 	if online && r.canCheck {
-		lookup = func(_ context.Context, login string) (bool, error) { return r.loginExists(callCtx, login) }
+		lookup = func(_ context.Context, login string) (string, bool, error) { return r.loginExists(callCtx, login) }
 	}
 	r.gen = newGenerator(r.cfg.Generate, r.cfg.Keys, r.ledger, r.cfg.Server, lookup)
 	r.gen.resendUnknown = r.cfg.ResendUnknown
 	r.gen.placeholders = r.cfg.Mode == ModeSurvey
+	r.gen.rules = r.rules
 	return nil
 }
 

@@ -99,7 +99,7 @@ func statusClass(st batch.Status) string {
 		return "ok"
 	case batch.StatusError, batch.StatusWouldFail:
 		return "error"
-	case batch.StatusInvalid:
+	case batch.StatusInvalid, batch.StatusHeld:
 		return "invalid"
 	case batch.StatusUnknown:
 		return "unknown"

@@ -31,6 +31,8 @@ var rowCodes = []string{
 	string(vicidial.ReasonInvalidSource), string(vicidial.ReasonNoFunction), string(vicidial.ReasonUserNotFound),
 	string(vicidial.ReasonNoUpdates), string(vicidial.ReasonInvalidGroup), string(vicidial.ReasonInvalidPhoneLogin),
 	string(vicidial.ReasonUnrecognisedError),
+	batch.CodeLeaverHeld, batch.CodeKeyConflict, batch.CodeOwnAccountFound, batch.CodeAdopted, batch.CodeIdentityChanged,
+	batch.CodeAboveMaxLevel, batch.CodeLevelRaiseHeld,
 	string(vicidial.ReasonPhoneNoPermission), string(vicidial.ReasonPhoneMissingFields), string(vicidial.ReasonServerNotFound),
 	string(vicidial.ReasonPhoneExists), string(vicidial.ReasonPhoneLoginExists), string(vicidial.ReasonInvalidTimezone),
 	string(vicidial.ReasonPhoneTemplateNotFound), string(vicidial.ReasonPhoneNotFound), string(vicidial.ReasonPhoneInvalidField),

@@ -255,11 +255,7 @@ func (s *Summary) AllSucceeded(want ...batch.Status) bool {
 }
 
 // statusOrder is the order statuses are printed in.
-var statusOrder = []batch.Status{
-	batch.StatusSuccess, batch.StatusWouldSucceed, batch.StatusValid,
-	batch.StatusError, batch.StatusWouldFail, batch.StatusInvalid,
-	batch.StatusUnknown, batch.StatusNotAttempted,
-}
+var statusOrder = batch.Statuses
 
 // Data returns what has been collected so far, sorted for a person, as a
 // copy the caller owns.

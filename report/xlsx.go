@@ -245,6 +245,7 @@ var statusColours = []statusColour{
 	{batch.StatusWouldFail, "FFC7CE", "9C0006"},
 	{batch.StatusUnknown, "F8CBAD", "843C0C"},
 	{batch.StatusInvalid, "FFEB9C", "9C5700"},
+	{batch.StatusHeld, "FFEB9C", "9C5700"},
 	{batch.StatusNotAttempted, "D9D9D9", "3F3F3F"},
 }
 

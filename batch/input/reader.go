@@ -134,7 +134,7 @@ func (d *decoder) mapRecord(rec *record, cells []string) []string {
 		if errors.As(err, &ve) {
 			col = ve.Column
 		}
-		rec.err = &batch.InputError{File: d.file, Line: rec.line, Column: col, Msg: err.Error()}
+		rec.err = &batch.InputError{File: d.file, Line: rec.line, Column: col, Msg: err.Error(), Mapped: true}
 		return nil
 	}
 	rec.gen = batch.Generation{LoginPattern: m.LoginPattern, First: m.First, Last: m.Last}

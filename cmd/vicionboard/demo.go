@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vicionboard/vicionboard/batch"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
 )
 
@@ -61,6 +62,7 @@ API user 6666, print the summary and write the result file. Nothing leaves this 
 			o.server.url = srv.URL
 			o.server.apiUser = demoAPIUser
 			o.server.fixedPass = demoAPIPass
+			o.identity.maxLevel = batch.DefaultMaxLevel
 			fmt.Fprintf(a.stderr, "demo: simulator at %s, input %s\n", srv.URL, input)
 			err = a.job(cmd, input, &o)
 			if errors.Is(err, errRowsFailed) {

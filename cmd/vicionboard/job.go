@@ -45,6 +45,9 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 	}
 	cfg := batch.Config{Mode: batch.ModeRun, Workers: o.server.workers, Strict: o.strict, Input: f.inputAbs,
 		Update: o.update, DeactivateMissing: o.deactivate, RequireKey: o.ledger.nightly(cmd, a.getenv), Logger: log}
+	if err := o.identity.apply(&cfg); err != nil {
+		return err
+	}
 	title := "vicionboard run"
 	if dry {
 		cfg.Mode, title = batch.ModeDryRun, "vicionboard check (offline: local rules only)"

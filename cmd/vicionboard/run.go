@@ -156,6 +156,7 @@ type runOptions struct {
 	checking      bool // the check command (its dry run needs no --dry-run)
 	update        bool
 	deactivate    bool
+	identity      identityOptions // --max-level, --allow-level-raise, --accept-identity, --adopt
 	drain         time.Duration
 	present       presentOptions // --report, progress (present.go)
 	input         inputOptions   // --sheet, --map (xlsx.go)
@@ -211,6 +212,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().BoolVar(&o.update, "update", false, "apply HR's changes to the accounts vicionboard created: only the fields that changed since they were last applied")
 	cmd.Flags().BoolVar(&o.deactivate, "deactivate-missing", false, "deactivate (active=N) the accounts vicionboard created from this input for persons absent from it or whose active column is N; reactivate those who are back (needs --key)")
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "dry run only: ask the server nothing (local rules and the ledger's records for --url's server)")
+	o.identity.register(cmd)
 }
 
 // openInput opens and reads the header of an input file (a CSV export, an
@@ -367,4 +369,30 @@ func syncClose(f *os.File) error {
 		return err
 	}
 	return f.Close()
+}
+
+// identityOptions are the flags of what needs a person: the privilege
+// ceiling, and identities a person decided on.
+type identityOptions struct {
+	maxLevel   int
+	allowRaise bool
+	accept     []string
+	adopt      []string
+}
+
+func (o *identityOptions) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.IntVar(&o.maxLevel, "max-level", batch.DefaultMaxLevel, "the highest user level this job may give (1-9): a row that would create or copy an account above it is INVALID, and --update never raises one above it; 8 and 9 are managers and administrators")
+	f.BoolVar(&o.allowRaise, "allow-level-raise", false, "let --update raise a level to 8 or 9 (within --max-level); without it such a raise is held for a person")
+	f.StringSliceVar(&o.accept, "accept-identity", nil, "HR id (the --key column) whose held identity you checked and accept for this run (IDENTITY_CHANGED, KEY_CONFLICT, OWN_ACCOUNT_FOUND: a new login); repeat or separate with commas")
+	f.StringSliceVar(&o.adopt, "adopt", nil, "HR id whose account found on the server under its generated login, with its name (OWN_ACCOUNT_FOUND), is theirs: take it over; repeat or separate with commas")
+}
+
+// apply checks the flags and sets them in cfg.
+func (o *identityOptions) apply(cfg *batch.Config) error {
+	if o.maxLevel < 1 || o.maxLevel > 9 {
+		return usagef("--max-level %d: user levels go from 1 to 9", o.maxLevel)
+	}
+	cfg.MaxLevel, cfg.AllowLevelRaise, cfg.AcceptIdentity, cfg.Adopt = o.maxLevel, o.allowRaise, o.accept, o.adopt
+	return nil
 }
