@@ -50,6 +50,6 @@ func (r *run) claimGroup(ctx context.Context, batch []*task) {
 
 // claimOf is the claim of a task's person.
 func (r *run) claimOf(t *task) Claim {
-	return Claim{Server: r.cfg.Server, Key: t.d.Key, Login: t.d.Plan.Login(), FullName: t.d.Plan.FullName(),
+	return Claim{Server: t.dl.name, Key: t.d.Key, Login: t.d.Plan.Login(), FullName: t.d.Plan.FullName(),
 		Input: r.cfg.Input, Line: t.row.Line, Exclusive: t.d.Plan.GeneratedLogin}
 }

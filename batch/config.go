@@ -60,8 +60,17 @@ type Config struct {
 	// whether user_details may be used to settle unknown outcomes. A dry
 	// run's probes use it as their login.
 	APIUser string
-	// Workers is how many calls may be in flight at once (default 4).
+	// Workers is how many calls may be in flight at once (default 4), on
+	// each server.
 	Workers int
+	// Dialers are the servers of a job that routes its rows to several
+	// (each row's Fields.Server names its own); nil: the one server of
+	// Accounts, APIUser and Server.
+	Dialers []Dialer
+	// MoveServers creates on its new server a person the ledger knows on
+	// another one (their old account is left as it is); without it such a
+	// row is held for a person (SERVER_MOVE).
+	MoveServers bool
 	// Strict makes rows whose values would be cleaned INVALID.
 	Strict bool
 	// Verify confirms every SUCCESS with user_details.
@@ -134,7 +143,8 @@ type Config struct {
 func (cfg *Config) rules() Rules {
 	return Rules{Update: cfg.Update, DeactivateMissing: cfg.DeactivateMissing, RequireKey: cfg.RequireKey,
 		ResendUnknown: cfg.ResendUnknown, KeyColumn: cfg.Keys.HasColumn(), KeyName: cfg.Keys.name,
-		MaxLevel: cfg.MaxLevel, AllowLevelRaise: cfg.AllowLevelRaise, Accept: keySet(cfg.AcceptIdentity), Adopt: keySet(cfg.Adopt)}
+		MaxLevel: cfg.MaxLevel, AllowLevelRaise: cfg.AllowLevelRaise, Accept: keySet(cfg.AcceptIdentity), Adopt: keySet(cfg.Adopt),
+		MoveServers: cfg.MoveServers}
 }
 
 // keySet is the set of the person keys of HR ids (an id that has none is

@@ -93,6 +93,11 @@ type Facts struct {
 	// likely this person's account from a run the ledger no longer
 	// remembers (the row's login, then, is that login).
 	OwnAccount string
+	// Elsewhere is the ledger's record of this person on another of the
+	// job's servers (ElsewhereServer), when the row's own server does not
+	// know them: a person moving between servers.
+	Elsewhere       Person
+	ElsewhereServer string
 	// TemplateLevel is the user level of a copy row's template (0 when
 	// unknown: not checked); TemplateUnread says why it could not be read
 	// when it had to be.
@@ -121,6 +126,9 @@ type Rules struct {
 	// Adopt holds the person keys whose account found on the server under
 	// their generated login is to be taken as theirs (--adopt).
 	Adopt map[string]bool
+	// MoveServers creates a person who moves from one of the job's servers
+	// to another on the new one; without it the row is held.
+	MoveServers bool
 }
 
 // accepted reports whether a person accepted the held identity of key.
@@ -211,6 +219,11 @@ func Decide(f Facts, rules Rules) Decision {
 			"most likely this person's account from a run the ledger no longer remembers (a restored backup, a lost ledger); not created again. "+
 			"If it is theirs: run with --adopt %s; if it is another person of the same name: run with --accept-identity %s, which gives this person the next free login",
 			f.OwnAccount, keyShown(f.Key), keyShown(f.Key)))
+	case !f.Known && f.ElsewhereServer != "" && !rules.MoveServers:
+		return hold(d, CodeServerMove, fmt.Sprintf("this person has account %s on server %s, and this row routes them to another server: "+
+			"not created here, not deactivated there. If they moved, run with --move-servers to create their account on the new "+
+			"server (the old one is left as it is, to deactivate by hand); if the row's server is wrong, correct it",
+			f.Elsewhere.Login, f.ElsewhereServer))
 	case !f.Known && f.LoginHolder != "" && !rules.accepted(f.Key):
 		return hold(d, CodeKeyConflict, fmt.Sprintf("login %s is the account of another person in the ledger (key %s, %s); this row's key is %s: a key typo, or a key corrected onto another person? "+
 			"Correct the key; or give this row another login; or, if they are two people, run with --accept-identity %s. %s is not deactivated meanwhile",

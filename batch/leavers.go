@@ -12,17 +12,6 @@ import (
 // every row's, valid or not). Each is decided as a row after the input's,
 // with no line.
 func (r *run) leavers(ctx context.Context, columns []string, w *orderedWriter, out chan<- *task) {
-	var gone []Person
-	err := r.ledger.Persons(context.WithoutCancel(ctx), r.cfg.Server, r.cfg.Input, func(p Person) error {
-		if leaving(p, r.present) {
-			gone = append(gone, p)
-		}
-		return nil
-	})
-	if err != nil {
-		r.stop(fmt.Errorf("ledger: %w", err))
-		return
-	}
 	incomplete := ""
 	if r.keyless > 0 {
 		lines := make([]string, len(r.keylessLines))
@@ -34,11 +23,24 @@ func (r *run) leavers(ctx context.Context, columns []string, w *orderedWriter, o
 			incomplete += fmt.Sprintf(" (and of %d more rows)", more)
 		}
 	}
-	for _, p := range gone {
-		row := Row{Cells: r.cfg.Keys.leaverCells(columns, p), Fields: Fields{Login: p.Login, FullName: p.FullName}}
-		t := &task{row: row, slot: w.reserve(row)}
-		t.facts = Facts{Row: row, Leaver: true, Person: p, Known: true, Key: p.Key, Stopped: r.stoppedWhy(ctx),
-			Incomplete: incomplete, NamedBy: r.namedBy[p.Key]}
-		r.decide(t, out)
+	for _, dl := range r.order {
+		var gone []Person
+		err := r.ledger.Persons(context.WithoutCancel(ctx), dl.name, r.cfg.Input, func(p Person) error {
+			if leaving(p, r.present) {
+				gone = append(gone, p)
+			}
+			return nil
+		})
+		if err != nil {
+			r.stop(fmt.Errorf("ledger: %w", err))
+			return
+		}
+		for _, p := range gone {
+			row := Row{Cells: r.cfg.Keys.leaverCells(columns, p), Fields: Fields{Login: p.Login, FullName: p.FullName, Server: dl.name}}
+			t := &task{row: row, dl: dl, slot: w.reserve(row)}
+			t.facts = Facts{Row: row, Leaver: true, Person: p, Known: true, Key: p.Key, Stopped: r.stoppedWhy(ctx, dl),
+				Incomplete: incomplete, NamedBy: r.namedBy[p.Key]}
+			r.decide(t, out)
+		}
 	}
 }

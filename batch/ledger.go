@@ -88,10 +88,14 @@ type RunStart struct {
 // RunEnd describes how a run ended.
 type RunEnd struct {
 	Ended    time.Time
-	Rows     int            // rows written to the result file
-	Statuses map[Status]int // rows per status
-	Codes    map[string]int // rows per reason code
+	Rows     int            // the input's rows written to the result file
+	Leavers  int            // rows written after them, for persons absent from the input (--deactivate-missing)
+	Statuses map[Status]int // rows per status, the leavers' included
+	Codes    map[string]int // rows per reason code, the leavers' included
 	ExitCode int
+	// Stopped says why the run stopped before its rows were done (a
+	// safeguard's figures, a fatal error); "" when it did not.
+	Stopped string
 }
 
 // RunSummary is a finished run as the ledger recorded it.

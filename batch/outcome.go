@@ -68,6 +68,7 @@ const (
 	CodeIdentityChanged  = "IDENTITY_CHANGED"    // a known key's row names another person, or a new key a known person
 	CodeAboveMaxLevel    = "ABOVE_MAX_LEVEL"     // the row would create or copy an account above --max-level
 	CodeLevelRaiseHeld   = "LEVEL_RAISE_HELD"    // --update would raise a level to a manager's: held, the rest applied
+	CodeServerMove       = "SERVER_MOVE"         // a person the ledger knows on another of the job's servers: held
 )
 
 // Outcome is what happened to one row.
@@ -91,6 +92,9 @@ type Outcome struct {
 	// Decision is the decision that led to the outcome (nil for a row
 	// that was never decided).
 	Decision *Decision
+	// Server is the name of the row's server ("" for a row that names
+	// none of the job's).
+	Server string
 }
 
 // notAttempted is the outcome of a row that was not sent. Whatever stopped

@@ -34,6 +34,9 @@ func (r *run) effectOf(t *task, st Status) Effect {
 // prediction (see predicted).
 func (r *run) finish(t *task, out Outcome, effect Effect) Outcome {
 	out.Key = t.d.Key
+	if t.dl != nil {
+		out.Server = t.dl.name
+	}
 	if out.At.IsZero() {
 		out.At = r.now()
 	}
@@ -52,7 +55,7 @@ func (r *run) finish(t *task, out Outcome, effect Effect) Outcome {
 func (r *run) record(t *task, out Outcome, effect Effect) {
 	row, plan := t.row, t.d.Plan
 	rec := RowRecord{Line: row.Line, Key: out.Key, Login: out.Login, Status: out.Status, Code: out.Code,
-		Reason: out.Reason, At: out.At, Effect: effect, Server: r.cfg.Server, Input: r.cfg.Input}
+		Reason: out.Reason, At: out.At, Effect: effect, Server: out.Server, Input: r.cfg.Input}
 	if out.Carried != nil {
 		rec.Status, rec.Login, rec.Reason = Status(out.Carried.Status), out.Carried.Login, out.Carried.Reason
 	}

@@ -36,6 +36,9 @@ type Fields struct {
 	// N deactivates a known person's account (with --deactivate-missing)
 	// and never creates one.
 	Active string `csv:"active"`
+	// Server names the row's server, for a job with several (a profile's
+	// servers:); empty for a job with one.
+	Server string `csv:"server"`
 }
 
 // Prior is the outcome a row already had, when the input is a result file

@@ -24,6 +24,12 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"more":  func(n int) string { return fmt.Sprintf("%d more %s", n, plural(n, "row", "rows")) },
 	"class": statusClass,
 	"join":  strings.Join,
+	"sub":   func(a, b int) int { return a - b },
+	// fixFor is the fix of a group's code for the input: a mapped
+	// export's fix goes to HR's system or the mapping, not the file.
+	"fixFor": func(r Reason, mapping string) string { return r.FixFor(mapping != "") },
+	// where is where one row's fix goes.
+	"where": func(code, reason, mapping string) string { return Where(code, reason, mapping != "") },
 }).Parse(htmlSource))
 
 // Page is what an HTML report says about the run besides its rows.

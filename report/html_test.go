@@ -36,14 +36,24 @@ func htmlSample(t *testing.T) *report.Summary {
 		{"ewhite", "Emma White", batch.Outcome{Status: batch.StatusUnknown, Code: batch.CodeOutcomeUnknown, Reason: "HTTP 500 (OUTCOME_UNKNOWN)"}},
 		{"old1", "Old Hire", batch.Outcome{Status: batch.StatusSuccess, Carried: &batch.Prior{Status: "SUCCESS", Login: "old1", Reason: "created by add_user (CREATED)"}}},
 	}
+	// The key column (employee_id) and the name column, as HR wrote them.
+	s.Describe(report.Input{Key: 0, Names: [][]int{{5}}})
 	for i, r := range rows {
 		pass := fmt.Sprintf("Agent-pass-%d", i)
 		row := batch.Row{Seq: i, Line: i + 2,
-			Cells:  []string{r.login, pass, "Phone-pass-" + fmt.Sprint(i), "Old-password-" + fmt.Sprint(i), r.name},
+			Cells:  []string{fmt.Sprintf("E%d", 1001+i), r.login, pass, "Phone-pass-" + fmt.Sprint(i), "Old-password-" + fmt.Sprint(i), r.name},
 			Fields: batch.Fields{Login: r.login, Pass: pass, PhonePass: "Phone-pass-" + fmt.Sprint(i), FullName: r.name}}
 		if err := s.Write(row, r.out); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// A row the reader could not read: no field values, its cells as HR
+	// wrote them; the report names it from them.
+	unread := batch.Row{Seq: len(rows), Line: len(rows) + 2, Cells: []string{"E2001", "", "Agent-pass-x", "", "", "Unread Person"},
+		Err: &batch.InputError{File: "hires.csv", Line: len(rows) + 2, Msg: "a row with too many values"}}
+	if err := s.Write(unread, batch.Outcome{Status: batch.StatusInvalid, Code: batch.CodeInvalidInput,
+		Reason: "hires.csv:9: a row with too many values (INVALID_INPUT)"}); err != nil {
+		t.Fatal(err)
 	}
 	s.SetReportFile("hires.results.html")
 	return s
@@ -115,8 +125,8 @@ func TestHTMLContent(t *testing.T) {
 	out := renderSample(t)
 	fix, _ := report.ReasonFor(string(vicidial.ReasonGroupNotFound))
 	for _, want := range []string{
-		"vicionboard run: 7 rows",
-		"3 rows need a person",
+		"vicionboard run: 8 rows",
+		"4 rows need a person",
 		`<svg class="chart"`,
 		`<text class="n" x="`, // the counts beside the bars
 		`id="code-GROUP_NOT_FOUND"`,
@@ -124,6 +134,14 @@ func TestHTMLContent(t *testing.T) {
 		"<code>1007</code>", // the login the server picked
 		"Jos\u00e9 M\u00fcller",
 		"agent_full_name cleaned",
+		// Every row named from HR's columns: the key, and the name of a
+		// row whose fields could not be read.
+		`<td class="key">E1004</td><td class="name">Chris Davis</td>`,
+		`<td class="key">E2001</td><td class="name">Unread Person</td><td class="login"><span class="none">none</span></td>`,
+		// Where each row's fix goes.
+		`<td class="where">the file, or the server</td>`,
+		`<td class="where">the file</td>`,
+		`<td class="where">the server: look the account up</td>`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q", want)
@@ -206,7 +224,91 @@ func TestHTMLLeaverRowAndGeneratedPassword(t *testing.T) {
 	if strings.Contains(out, "Generated-Pw-9") {
 		t.Error("the report shows a generated password")
 	}
-	if !strings.Contains(out, `<td class="num"><span title="not in the input: a leaver">-</span></td><td class="login"><code>left1</code>`) {
+	if !strings.Contains(out, `<td class="num"><span title="not in the input: a leaver">-</span></td><td class="key"></td><td class="name">Gone Person</td><td class="login"><code>left1</code>`) {
 		t.Errorf("the leaver's row does not show - for its line:\n%s", out)
+	}
+}
+
+// TestHTMLMappedInput: for an export read through a mapping, a row whose
+// value the mapping's map lacks says the fix goes in the mapping, the
+// group's fix speaks of HR's system and the mapping rather than of
+// editing the file, and a row with neither name nor key says so.
+func TestHTMLMappedInput(t *testing.T) {
+	s := report.NewSummary(nil)
+	s.Describe(report.Input{Key: 0, Names: [][]int{{1, 2}, {3}}, Mapping: "hr-mapping.yaml"})
+	write := func(line int, cells []string, out batch.Outcome) {
+		t.Helper()
+		if err := s.Write(batch.Row{Line: line, Cells: cells}, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Employee ID, Preferred Name, First Name, Last Name, Department
+	write(2, []string{"E3001", "", "Ann", "Lee", "Marketing"}, batch.Outcome{Status: batch.StatusInvalid, Code: batch.CodeInvalidInput,
+		Reason: `hr.csv:2:5: agent_user_group: Department "Marketing" is not in the map (Sales), which has no default: add it to the map, or give a default (INVALID_INPUT)`})
+	write(3, []string{"E3002", "Bo", "Robert", "Hill", "Sales"}, batch.Outcome{Status: batch.StatusInvalid, Code: batch.CodeInvalidInput,
+		Reason: "hr.csv:3: a row with too many values (INVALID_INPUT)"})
+	write(4, []string{"", "", "", "", ""}, batch.Outcome{Status: batch.StatusInvalid, Code: batch.CodeInvalidInput,
+		Reason: "hr.csv:4: agent_full_name: empty (INVALID_INPUT)"})
+	var buf bytes.Buffer
+	if err := report.WriteHTML(&buf, s.Data(), htmlPage); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	fix, _ := report.ReasonFor(batch.CodeInvalidInput)
+	for _, want := range []string{
+		`<td class="key">E3001</td><td class="name">Ann Lee</td>`,
+		`<td class="key">E3002</td><td class="name">Bo Hill</td>`, // the preferred name first
+		`<td class="where">the mapping</td>`,
+		`<td class="where">HR&#39;s export</td>`,
+		"no name or key in this row: see line 4 of the input",
+		template(fix.FixFor(true)),
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if strings.Contains(out, template(fix.Fix)) {
+		t.Errorf("a mapped export's report says %q", fix.Fix)
+	}
+	var text bytes.Buffer
+	s.Print(&text, "vicionboard run", "")
+	if !strings.Contains(text.String(), fix.FixFor(true)) {
+		t.Errorf("the summary's commonest problem does not give the mapped fix:\n%s", text.String())
+	}
+}
+
+// TestHTMLIncompleteResult: when the result file could not be written,
+// the report says so first, with the accounts the ledger records as
+// created by the run and the command that lists them all.
+func TestHTMLIncompleteResult(t *testing.T) {
+	s := htmlSample(t)
+	s.SetLedgerRecord(&report.LedgerRecord{RunID: "20261125T023000Z-3f9a1c", ResultError: "write hires.results.csv: no space left on device",
+		CreatedCount: 5, Missing: []report.Entry{{Line: 39, Key: "E1038", Login: "late38"}, {Line: 40, Key: "E1039", Login: "late39"}}, MissingCount: 3})
+	var buf bytes.Buffer
+	if err := report.WriteHTML(&buf, s.Data(), htmlPage); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, want := range []string{
+		"The result file is incomplete",
+		"no space left on device",
+		"The ledger records 5 accounts created by this run</strong>; 3 of them are missing from the result file, below",
+		`<td class="num">40</td><td class="key">E1039</td><td class="login"><code>late39</code></td>`,
+		"and 1 more: <code>vicionboard history 20261125T023000Z-3f9a1c</code> lists them.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	var text bytes.Buffer
+	s.Print(&text, "vicionboard run", "hires.results.csv")
+	for _, want := range []string{
+		"ATTENTION: the result file could not be written (write hires.results.csv: no space left on device): it holds only the 8 rows counted above",
+		"the ledger records 5 accounts created by this run; 3 of them missing from the result file: late38 (line 39), late39 (line 40), and 1 more",
+		"every row of this run, from the ledger: vicionboard history 20261125T023000Z-3f9a1c",
+	} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("the summary lacks %q:\n%s", want, text.String())
+		}
 	}
 }

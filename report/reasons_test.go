@@ -32,7 +32,7 @@ var rowCodes = []string{
 	string(vicidial.ReasonNoUpdates), string(vicidial.ReasonInvalidGroup), string(vicidial.ReasonInvalidPhoneLogin),
 	string(vicidial.ReasonUnrecognisedError),
 	batch.CodeLeaverHeld, batch.CodeKeyConflict, batch.CodeOwnAccountFound, batch.CodeAdopted, batch.CodeIdentityChanged,
-	batch.CodeAboveMaxLevel, batch.CodeLevelRaiseHeld,
+	batch.CodeAboveMaxLevel, batch.CodeLevelRaiseHeld, batch.CodeServerMove,
 	string(vicidial.ReasonPhoneNoPermission), string(vicidial.ReasonPhoneMissingFields), string(vicidial.ReasonServerNotFound),
 	string(vicidial.ReasonPhoneExists), string(vicidial.ReasonPhoneLoginExists), string(vicidial.ReasonInvalidTimezone),
 	string(vicidial.ReasonPhoneTemplateNotFound), string(vicidial.ReasonPhoneNotFound), string(vicidial.ReasonPhoneInvalidField),

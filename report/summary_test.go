@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -146,3 +147,26 @@ func TestSummaryPassesRowsOn(t *testing.T) {
 type sinkFunc func(batch.Row, batch.Outcome) error
 
 func (f sinkFunc) Write(row batch.Row, out batch.Outcome) error { return f(row, out) }
+
+// TestSummaryCountsWhatIsWritten: a row the result file could not take is
+// not counted, so that the summary and the report say what the file holds.
+func TestSummaryCountsWhatIsWritten(t *testing.T) {
+	full := errors.New("no space left on device")
+	n := 0
+	s := report.NewSummary(sinkFunc(func(batch.Row, batch.Outcome) error {
+		if n++; n > 2 {
+			return full
+		}
+		return nil
+	}))
+	for i := range 4 {
+		row := batch.Row{Line: i + 2, Fields: batch.Fields{Login: fmt.Sprint("u", i)}}
+		err := s.Write(row, batch.Outcome{Status: batch.StatusSuccess, Code: batch.CodeCreated})
+		if (i >= 2) != errors.Is(err, full) {
+			t.Fatalf("row %d: %v", i, err)
+		}
+	}
+	if s.Total() != 2 || s.LastLine() != 3 {
+		t.Errorf("counted %d rows up to line %d, want the 2 written, up to line 3", s.Total(), s.LastLine())
+	}
+}

@@ -44,14 +44,43 @@ type Options struct {
 	PasswordColumn string
 }
 
+// FileError is a result file that could not be written (created, a row
+// written, synced or closed, or the .xlsx made): the disk is full, the
+// folder read-only... Rows written before it are in the file; the ledger
+// has every outcome.
+type FileError struct {
+	Path string // the result file (for an .xlsx, the CSV beside it while rows are written)
+	Err  error
+}
+
+// Error returns "result file PATH: ERR".
+func (e *FileError) Error() string { return "result file " + e.Path + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *FileError) Unwrap() error { return e.Err }
+
+// SyncClose syncs and closes the result file f at path, returning a
+// *FileError when either fails.
+func SyncClose(f *os.File, path string) error {
+	err := f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return &FileError{Path: path, Err: err}
+	}
+	return nil
+}
+
 // Writer writes a result CSV row by row, flushing each row so that a crash
 // keeps every finished row. It implements batch.Sink.
 type Writer struct {
 	csv     *csv.Writer
 	opts    Options
 	buf     []string
-	columns int // the input's columns, and the password column when added
-	passCol int // the index of Options.PasswordColumn, or -1
+	columns int    // the input's columns, and the password column when added
+	passCol int    // the index of Options.PasswordColumn, or -1
+	path    string // the file written, when Create made the writer: its errors are *FileError
 }
 
 var _ batch.Sink = (*Writer)(nil)
@@ -92,17 +121,18 @@ func Create(path string, columns []string, opts Options) (*Writer, *os.File, err
 	path = CSVPath(path)
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, FileMode)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create result file: %w", err)
+		return nil, nil, &FileError{Path: path, Err: fmt.Errorf("create: %w", err)}
 	}
 	if err := f.Chmod(FileMode); err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("create result file: %w", err)
+		return nil, nil, &FileError{Path: path, Err: fmt.Errorf("create: %w", err)}
 	}
 	w, err := NewWriter(f, columns, opts)
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, &FileError{Path: path, Err: err}
 	}
+	w.path = path
 	return w, f, nil
 }
 
@@ -137,11 +167,15 @@ func (w *Writer) writeRecord(rec []string) error {
 			rec[i] = Defuse(c)
 		}
 	}
-	if err := w.csv.Write(rec); err != nil {
-		return err
+	err := w.csv.Write(rec)
+	if err == nil {
+		w.csv.Flush()
+		err = w.csv.Error()
 	}
-	w.csv.Flush()
-	return w.csv.Error()
+	if err != nil && w.path != "" {
+		return &FileError{Path: w.path, Err: err}
+	}
+	return err
 }
 
 // Defuse returns s with a leading ' when a spreadsheet would otherwise take

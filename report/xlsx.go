@@ -54,10 +54,10 @@ func FinishXLSX(out string, opts Options) error {
 	}
 	src := CSVPath(out)
 	if err := WriteXLSX(out, src, opts); err != nil {
-		return fmt.Errorf("result file %s not written (%w): every row's outcome is in %s", out, err, src)
+		return &FileError{Path: out, Err: fmt.Errorf("not written (%w): every row's outcome is in %s", err, src)}
 	}
 	if err := os.Remove(src); err != nil {
-		return fmt.Errorf("result file %s written, but its CSV copy %s (which holds the passwords too) could not be removed: %w", out, src, err)
+		return &FileError{Path: out, Err: fmt.Errorf("written, but its CSV copy %s (which holds the passwords too) could not be removed: %w", src, err)}
 	}
 	return nil
 }

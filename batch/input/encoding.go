@@ -85,6 +85,10 @@ func (f Format) String() string {
 	return fmt.Sprintf("Format(%d)", int(f))
 }
 
+// Refusal says why a file of format f is not read and what to do; "" for
+// the formats that are read, FormatCSV and FormatXLSX.
+func (f Format) Refusal() string { return f.refusal() }
+
 // refusal says why a file of format f is not read and what to do; "" for
 // the formats that are read, FormatCSV and FormatXLSX.
 func (f Format) refusal() string {
@@ -176,6 +180,7 @@ type sniffed struct {
 	encoding string    // one of the Encoding constants
 	comma    rune      // the header line's delimiter
 	bom      bool      // the input started with a UTF-8 BOM
+	nonASCII bool      // UTF-8 without a BOM: its first sniffSize bytes have a character beyond ASCII
 }
 
 // sniff peeks at the start of r and returns a reader of the input as
@@ -213,7 +218,7 @@ func sniff(r io.Reader, file string) (sniffed, error) {
 	}
 	comma := sniffComma(head)
 	if validUTF8Prefix(head, len(head) == sniffSize) {
-		return sniffed{r: br, encoding: EncodingUTF8, comma: comma}, nil
+		return sniffed{r: br, encoding: EncodingUTF8, comma: comma, nonASCII: bytes.ContainsFunc(head, func(r rune) bool { return r >= 0x80 })}, nil
 	}
 	return sniffed{r: transform.NewReader(br, charmap.Windows1252.NewDecoder()), encoding: EncodingWindows1252, comma: comma}, nil
 }

@@ -42,6 +42,7 @@ type Reader struct {
 	comma      rune
 	encoding   string
 	bom        bool
+	nonASCII   bool
 	format     Format // FormatCSV or FormatXLSX
 	sheet      string // the worksheet read, for FormatXLSX
 
@@ -593,7 +594,7 @@ func NewReaderOptions(r io.Reader, file string, opts Options) (rd *Reader, err e
 		return nil, &batch.InputError{File: file, Line: hrec.err.Line, Column: hrec.err.Column, Msg: "unreadable header: " + hrec.err.Msg}
 	}
 	header, line := hrec.cells, hrec.line
-	rd = &Reader{file: file, comma: in.comma, encoding: in.encoding, bom: in.bom, format: in.format, sheet: sheet, resultIdx: map[string]int{}}
+	rd = &Reader{file: file, comma: in.comma, encoding: in.encoding, bom: in.bom, nonASCII: in.nonASCII, format: in.format, sheet: sheet, resultIdx: map[string]int{}}
 	seen := map[string]int{}
 	isResultCol := map[string]bool{}
 	for _, c := range resultColumns {
@@ -831,6 +832,11 @@ func (r *Reader) Encoding() string { return r.encoding }
 // BOM reports whether the input started with a UTF-8 byte order mark, as
 // Excel's "CSV UTF-8" exports do.
 func (r *Reader) BOM() bool { return r.bom }
+
+// NonASCII reports whether an input in UTF-8 without a byte order mark
+// has a character beyond ASCII in its first 64 KiB: a spreadsheet that
+// takes a file without a BOM for Windows-1252 would show it garbled.
+func (r *Reader) NonASCII() bool { return r.nonASCII }
 
 // Format returns the input's format: FormatCSV or FormatXLSX.
 func (r *Reader) Format() Format { return r.format }

@@ -1,21 +1,82 @@
 package input
 
 import (
+	"archive/zip"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
-	"github.com/vicionboard/vicionboard/batch"
-
+	"github.com/dustin/go-humanize"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/vicionboard/vicionboard/batch"
 )
 
 // xlsxPartLimit is the size above which a workbook's worksheet or shared
 // strings are unpacked to a temporary file and read from there as they are
 // needed, instead of held in memory.
 const xlsxPartLimit = 1 << 20
+
+// Limits on what a workbook unpacks to, checked from the archive's
+// directory before anything is unpacked (Go's zip reader holds every part
+// to the size its directory declares), so that a zip bomb, a small file
+// that unpacks to gigabytes, is refused at once instead of filling the
+// disk or the memory. They are far above what Excel writes: a million
+// rows of an HR export unpack to a few hundred megabytes, at ratios of
+// about 10 to 1.
+const (
+	// xlsxUnpackedLimit bounds the whole workbook unpacked.
+	xlsxUnpackedLimit = 2 << 30
+	// xlsxStringsLimit bounds the shared strings (excelize indexes them).
+	xlsxStringsLimit = 512 << 20
+	// xlsxOtherPartLimit bounds every part but the worksheets and the
+	// shared strings, which excelize reads into memory whole (styles,
+	// the workbook, relationships).
+	xlsxOtherPartLimit = 32 << 20
+	// xlsxRatioLimit bounds how many times larger than its compressed
+	// size a part larger than xlsxPartLimit may unpack to (Apache POI's
+	// zip-bomb guard uses the same ratio).
+	xlsxRatioLimit = 100
+)
+
+// checkUnpacked refuses a workbook whose parts, as the archive's directory
+// declares them, break one of the limits above; it unpacks nothing.
+func checkUnpacked(path string) error {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	var total uint64
+	for _, f := range zr.File {
+		size := f.UncompressedSize64
+		total += size
+		name := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
+		sheet := strings.HasPrefix(name, "xl/worksheets/sheet")
+		strs := name == "xl/sharedstrings.xml"
+		switch {
+		case total > xlsxUnpackedLimit:
+			return &unpackError{fmt.Sprintf("it unpacks to more than %s", humanize.IBytes(xlsxUnpackedLimit))}
+		case strs && size > xlsxStringsLimit:
+			return &unpackError{fmt.Sprintf("its shared strings (%s) unpack to %s, more than %s", f.Name, humanize.IBytes(size), humanize.IBytes(xlsxStringsLimit))}
+		case !sheet && !strs && size > xlsxOtherPartLimit:
+			return &unpackError{fmt.Sprintf("its part %s unpacks to %s, more than %s", f.Name, humanize.IBytes(size), humanize.IBytes(xlsxOtherPartLimit))}
+		case size > xlsxPartLimit && size > max(f.CompressedSize64, 1)*xlsxRatioLimit:
+			return &unpackError{fmt.Sprintf("its part %s unpacks to %s from %s, more than %d times its packed size", f.Name,
+				humanize.IBytes(size), humanize.IBytes(f.CompressedSize64), xlsxRatioLimit)}
+		}
+	}
+	return nil
+}
+
+// unpackError is a workbook refused by checkUnpacked.
+type unpackError struct{ why string }
+
+func (e *unpackError) Error() string {
+	return e.why + ": not a workbook as Excel writes one (a damaged file, or a zip bomb), and it is not read; open it in Excel and save it again, or save it as CSV UTF-8"
+}
 
 // xlsxSource reads the records of one worksheet of an .xlsx workbook with
 // excelize's row iterator, one row at a time. A record's line is the row's
@@ -48,6 +109,10 @@ type xlsxSource struct {
 // too, which the source's close removes. All of r is read.
 func openXLSX(r io.Reader, file, sheet string) (*xlsxSource, error) {
 	wb, err := openWorkbook(r)
+	var unpack *unpackError
+	if errors.As(err, &unpack) {
+		return nil, &batch.InputError{File: file, Line: 1, Msg: "the workbook is refused: " + unpack.Error()}
+	}
 	if err != nil {
 		return nil, &batch.InputError{File: file, Line: 1, Msg: fmt.Sprintf("not a readable .xlsx workbook (%v): open it in Excel and save it again as .xlsx, or as CSV UTF-8", err)}
 	}
@@ -101,7 +166,11 @@ func openWorkbook(r io.Reader) (*excelize.File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("copy of the workbook: %w", err)
 	}
+	if err := checkUnpacked(tmp.Name()); err != nil {
+		return nil, err
+	}
 	wb, err := excelize.OpenFile(tmp.Name(), excelize.Options{
+		UnzipSizeLimit:    xlsxUnpackedLimit, // checkUnpacked's limit, held by excelize too
 		UnzipXMLSizeLimit: xlsxPartLimit,
 		ShortDatePattern:  "yyyy-mm-dd", // the built-in date formats 14 and 22, to which isoDates points every date format
 	})

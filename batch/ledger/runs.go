@@ -226,9 +226,9 @@ func (d *DB) FinishRun(ctx context.Context, id batch.RunID, end batch.RunEnd) er
 	}
 	err = d.w.do(ctx, &op{kind: opFunc, apply: func(ctx context.Context, tx *txn) error {
 		res, err := tx.ExecContext(ctx, `UPDATE runs
-			SET ended = ?, rows = ?, statuses = ?, codes = ?, exit_code = ?
+			SET ended = ?, rows = ?, statuses = ?, codes = ?, exit_code = ?, leavers = ?, stopped = ?
 			WHERE id = ?`,
-			fmtTime(end.Ended), end.Rows, string(statuses), string(codes), end.ExitCode, id)
+			fmtTime(end.Ended), end.Rows, string(statuses), string(codes), end.ExitCode, end.Leavers, end.Stopped, id)
 		if err != nil {
 			return err
 		}
@@ -256,7 +256,7 @@ func nonNil[K comparable](m map[K]int) map[K]int {
 
 // runColumns are the columns scanRun reads.
 const runColumns = `id, command, dry_run, server, input, input_sha256, out, version,
-	started, ended, rows, statuses, codes, exit_code`
+	started, ended, rows, statuses, codes, exit_code, leavers, stopped`
 
 // scanRun reads a row of runColumns.
 func scanRun(s interface{ Scan(...any) error }) (batch.RunSummary, error) {
@@ -269,7 +269,7 @@ func scanRun(s interface{ Scan(...any) error }) (batch.RunSummary, error) {
 		command, server, in, hash string
 	)
 	err := s.Scan(&id, &command, &r.Start.DryRun, &server, &in, &hash, &r.Start.Out, &r.Start.Version,
-		&started, &ended, &rows, &statuses, &codes, &exit)
+		&started, &ended, &rows, &statuses, &codes, &exit, &r.End.Leavers, &r.End.Stopped)
 	if err != nil {
 		return r, err
 	}

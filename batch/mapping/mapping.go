@@ -60,12 +60,13 @@ package mapping
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/vicionboard/vicionboard/batch/textfile"
 )
 
 // The pseudo-fields: keys of a mapping that are not VICIdial fields.
@@ -193,9 +194,20 @@ type Mapping struct {
 	rules   map[string]*rule // by field, pseudo-fields first_name and last_name included
 }
 
-// Load reads and parses the mapping file at path; see Parse.
+// Load reads and parses the mapping file at path; see Parse. A file that
+// is not a regular file, is larger than textfile.MaxSize, or is not UTF-8
+// is refused (as Errors, naming the line of a byte that is not UTF-8)
+// before it is read into memory.
 func Load(path string, fields []string) (*Mapping, error) {
-	data, err := os.ReadFile(path)
+	data, err := textfile.Read(path, "mapping")
+	var refused *textfile.Error
+	if errors.As(err, &refused) {
+		msg := refused.Msg
+		if refused.Column > 0 {
+			msg = fmt.Sprintf("column %d: %s", refused.Column, msg)
+		}
+		return nil, Errors{{File: path, Line: refused.Line, Msg: msg}}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mapping: %w", err)
 	}
@@ -643,4 +655,42 @@ func yamlErrorLine(err error) (int, string) {
 		}
 	}
 	return 0, "not valid YAML: " + msg
+}
+
+// NameColumns returns the input columns that name a person, as the mapping
+// reads them: for each part of the full name, the columns that give it, the
+// first not empty winning ({Preferred Name|First Name} {Last Name} gives
+// [[Preferred Name, First Name], [Last Name]]). They come from
+// agent_full_name, else from first_name and last_name; none when the
+// mapping leaves the full name to the header's own agent_full_name column.
+// A report uses them to name the person of a row the mapping could not
+// map.
+func (m *Mapping) NameColumns() [][]string {
+	if r := m.rules[fullNameField]; r != nil && r.hasSrc {
+		return r.src.columns()
+	}
+	var out [][]string
+	for _, f := range []string{FirstNameField, LastNameField} {
+		if r := m.rules[f]; r != nil && r.hasSrc {
+			out = append(out, r.src.columns()...)
+		}
+	}
+	return out
+}
+
+// columns returns the columns e reads, as NameColumns groups them.
+func (e expr) columns() [][]string {
+	switch e.kind {
+	case exprColumn:
+		return [][]string{{e.text}}
+	case exprTemplate:
+		var out [][]string
+		for _, p := range e.parts {
+			if len(p.cols) > 0 {
+				out = append(out, slices.Clone(p.cols))
+			}
+		}
+		return out
+	}
+	return nil
 }

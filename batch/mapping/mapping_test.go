@@ -3,6 +3,7 @@ package mapping
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -392,6 +393,39 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "none.yaml"), testFields); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Load of a missing file: %v", err)
+	}
+}
+
+// TestLoadRefuses: a mapping saved in Windows-1252 is refused with its
+// line and column, and "save it as UTF-8".
+func TestLoadRefuses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.yaml")
+	if err := os.WriteFile(path, []byte("key: Employee ID\ncustom_one: {value: \"\xc9quipe\"}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path, testFields)
+	var es Errors
+	if !errors.As(err, &es) || es[0].Line != 2 || !strings.Contains(err.Error(), ":2: column 22: not UTF-8") || !strings.Contains(err.Error(), "save it as UTF-8") {
+		t.Errorf("Load: %v", err)
+	}
+}
+
+// TestNameColumns: the columns a mapping reads the person's name from,
+// each part with its alternatives.
+func TestNameColumns(t *testing.T) {
+	tests := []struct {
+		src  string
+		want string
+	}{
+		{"agent_full_name: \"{Preferred Name|First Name} {Last Name}\"\n", "[[Preferred Name First Name] [Last Name]]"},
+		{"agent_full_name: Name\n", "[[Name]]"},
+		{"first_name: Given\nlast_name: Family\n", "[[Given] [Family]]"},
+		{"email: Work Email\n", "[]"},
+	}
+	for _, tt := range tests {
+		if got := fmt.Sprint(mustParse(t, tt.src).NameColumns()); got != tt.want {
+			t.Errorf("%q: %s, want %s", tt.src, got, tt.want)
+		}
 	}
 }
 

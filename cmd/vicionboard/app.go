@@ -28,6 +28,22 @@ const (
 	exitInterrupted = 130 // SIGINT or SIGTERM
 )
 
+// exitCodesHelp lists the exit codes for run --help and check --help, as
+// the README's table does.
+const exitCodesHelp = `Exit codes:
+  0    every row SUCCESS (a dry run: every row VALID or WOULD_SUCCEED)
+  1    the run finished, but some row is not SUCCESS (see the result file); with --fail-on new,
+       only when a row's problem is new since the last run of this input, or a row is UNKNOWN
+  2    usage error or unreadable input (bad flag, missing file, bad header, result file locked
+       by another run): nothing was sent
+  3    a fatal condition stopped the run: wrong API password, lockout, missing rights, server
+       unreachable, result file or ledger not writable (a full or read-only disk), damaged
+       ledger; rows not sent are NOT_ATTEMPTED; the hint: line says what to do
+  4    a safeguard stopped the run before its first request: nothing was sent (--force accepts
+       the plan)
+  130  interrupted (SIGINT/SIGTERM): calls in flight finished, the rest are NOT_ATTEMPTED;
+       running the same command again resumes`
+
 // usageError is a mistake in the command line or the input file, found
 // before anything was sent.
 type usageError struct{ err error }
@@ -61,6 +77,7 @@ type app struct {
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv env) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	root := a.rootCommand()
+	a.earlyLog(root, args)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -68,9 +85,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
 	if err != nil && !errors.Is(err, errRowsFailed) {
+		h := hint(err)
+		if c, _, ferr := root.Find(args); h == "" && ferr == nil && isCobraUsage(err) {
+			h = "`" + c.CommandPath() + " --help` lists its arguments and flags"
+		}
+		var fe *report.FileError
+		if errors.As(err, &fe) && a.runID != "" {
+			// What the run did is in the ledger, whatever the file lacks.
+			h = strings.TrimPrefix(h+"; every row of this run, from the ledger: vicionboard history "+string(a.runID), "; ")
+		}
 		if a.jsonLogs {
 			ev := a.log.Error().Err(err).Int("exit_code", code)
-			if h := hint(err); h != "" {
+			if h != "" {
 				ev = ev.Str("hint", h)
 			}
 			ev.Msg("vicionboard stopped")
@@ -82,11 +108,49 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		} else {
 			fmt.Fprintf(stderr, "vicionboard: %v\n", err)
 		}
-		if h := hint(err); h != "" {
+		if h != "" {
 			fmt.Fprintf(stderr, "hint: %s\n", h)
 		}
 	}
 	return code
+}
+
+// earlyLog makes the logger of a command whose log lines will be JSON
+// (--log-format json, or auto and stderr not a terminal) before cobra
+// parses the flags, so that stderr holds JSON lines only even when the
+// command line itself is wrong (a bad flag, --key against the mapping's
+// key:) or a signal comes before the command built its logger. The
+// flags are read from args as written: parsing may stop before it reaches
+// --log-format. The command's own logger replaces this one once built.
+func (a *app) earlyLog(root *cobra.Command, args []string) {
+	cmd, _, err := root.Find(args)
+	if err != nil || cmd.Flags().Lookup("log-format") == nil {
+		return
+	}
+	o := logOptions{format: flagValue(args, "log-format")}
+	if !o.json(a.stderr) {
+		return
+	}
+	a.setLog(zerolog.New(a.stderr).With().Timestamp().Logger(), true)
+}
+
+// flagValue returns the last value args give the flag --name (as --name V
+// or --name=V), or "", reading no further than a "--".
+func flagValue(args []string, name string) string {
+	v := ""
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			break
+		}
+		if rest, ok := strings.CutPrefix(a, "--"+name+"="); ok {
+			v = rest
+		} else if a == "--"+name && i+1 < len(args) {
+			v = args[i+1]
+			i++
+		}
+	}
+	return v
 }
 
 // hint tells a person what to do about a fatal condition, or returns "".
@@ -105,6 +169,9 @@ func hint(err error) string {
 		return "run the same command again to resume"
 	case ledger.IsBusy(err):
 		return "another vicionboard process (a run, a prune or a vacuum) kept the ledger locked for longer than the busy timeout: try again when it has ended"
+	}
+	if h := storageHint(err); h != "" {
+		return h
 	}
 	switch vicidial.ReasonOf(err) {
 	case vicidial.ReasonLoginIncorrect:
@@ -256,7 +323,8 @@ func (o *logOptions) logger(stderr io.Writer) (zerolog.Logger, error) {
 // structured line, for log collectors and schedulers that do not read the
 // text summary: "created" (accounts created by this run) is the CREATED
 // reason's count, apart from CARRIED_OVER, ALREADY_CREATED and
-// ALREADY_EXISTS.
+// ALREADY_EXISTS; when the result file could not be written, the ledger's
+// count, with how many of them the file lacks.
 func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, took time.Duration, dryRun bool) {
 	statuses := zerolog.Dict()
 	for st, n := range summary.Statuses() {
@@ -271,9 +339,25 @@ func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, too
 	if dryRun {
 		created = "would_create"
 	}
+	n := summary.Codes()[batch.CodeCreated]
+	if dryRun {
+		// An offline check's rows that would be created are VALID.
+		n += summary.Codes()[batch.CodeValid]
+	}
+	l := summary.Data().Ledger
+	if l != nil && l.ReadError == "" {
+		// The result file lacks rows: the ledger's count is the run's.
+		n = l.CreatedCount
+	}
 	ev := log.Info().Str("result_file", outPath).Int("rows", summary.Total()).
-		Float64("duration_s", took.Seconds()).Int(created, summary.Codes()[batch.CodeCreated]).
+		Float64("duration_s", took.Seconds()).Int(created, n).
 		Dict("statuses", statuses).Dict("reasons", codes)
+	if l != nil {
+		ev = ev.Bool("result_file_incomplete", true).Int("created_missing_from_result_file", l.MissingCount)
+	}
+	if n := summary.Data().NewProblems; n >= 0 {
+		ev = ev.Int("new_problems", n)
+	}
 	for st, n := range summary.Statuses() {
 		ev = ev.Int(strings.ToLower(string(st)), n)
 	}

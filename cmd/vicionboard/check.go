@@ -20,8 +20,8 @@ func (a *app) checkCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "check INPUT.csv",
 		Short: "Dry run: predict every row's outcome without creating anything",
-		Long: `Predict every row's outcome and write it to a result CSV of the same shape (default
-INPUT.check.csv). Without a server (no --url / VICIDIAL_URL) only the local rules are checked:
+		Long: `Predict every row's outcome and write it to a result file of the same shape (default
+INPUT.check.csv, INPUT.check.xlsx for a workbook). Without a server (no --url / VICIDIAL_URL) only the local rules are checked:
 VALID or INVALID. With a server, only read-only calls are made (user_details, ingroup_list, and
 add_user/copy_user probes with the API user's own login, which the server refuses with USER ALREADY
 EXISTS after running every check): WOULD_SUCCEED, WOULD_FAIL or INVALID. With --offline and a
@@ -29,7 +29,9 @@ server, nothing is asked of it, but the ledger's records of it are read.
 
 The ledger is read as a run reads it (persons it knows are ALREADY_CREATED or EXISTS_CHANGED), and
 the safeguards a run would trip are reported (exit 4). The dry run is recorded in the ledger's
-history; it changes no account's record. It never writes a run's result file.`,
+history; it changes no account's record. It never writes a run's result file.
+
+` + exitCodesHelp, // app.go
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.checking = true
@@ -40,7 +42,7 @@ history; it changes no account's record. It never writes a run's result file.`,
 		},
 	}
 	a.registerRunFlags(cmd, &o)
-	cmd.Flags().Lookup("out").Usage = "result CSV (default INPUT.check.csv beside the input)"
+	cmd.Flags().Lookup("out").Usage = "result file: an .xlsx workbook when its name ends in .xlsx, else CSV (default INPUT.check.csv beside the input, INPUT.check.xlsx for a workbook)"
 	return cmd
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/report"
+	"github.com/vicionboard/vicionboard/samples"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
 )
 
@@ -20,22 +22,42 @@ const (
 	demoAPIPass = "1234"
 )
 
+// demoDir is where demo writes its embedded sample when no input is given:
+// a folder of the current directory, so that the result file and the
+// report are there to read afterwards.
+const demoDir = "vicionboard-demo"
+
 func (a *app) demoCommand() *cobra.Command {
 	var o runOptions
+	var hr bool
 	cmd := &cobra.Command{
-		Use:   "demo [INPUT.csv] [--map MAPPING.yaml]",
-		Short: "Run INPUT.csv (default samples/new_hires.csv) against the built-in simulator",
-		Long: `Start the built-in simulator on a loopback port, run INPUT.csv against it as the simulator's
-API user 6666, print the summary and write the result file. Nothing leaves this machine.`,
+		Use:   "demo [INPUT] [--map MAPPING.yaml]",
+		Short: "Run INPUT (default: the built-in sample) against the built-in simulator",
+		Long: `Start the built-in simulator on a loopback port, run INPUT against it as the simulator's
+API user 6666, print the summary and write the result file and the HTML report, named as run names
+them (INPUT.results.csv, or INPUT.results.xlsx for a workbook). Nothing leaves this machine.
+
+Without INPUT, the sample built into the binary is written to ./` + demoDir + `/ and run: new_hires.csv
+(rows of every kind), or with --hr an HR system's export, hr_export.csv, with its mapping
+hr_mapping.yaml (logins and passwords generated).`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				input, mapping, err := writeSample(hr)
+				if err != nil {
+					return err
+				}
+				args = []string{input}
+				if mapping != "" && !cmd.Flags().Changed("map") {
+					o.input.mapPath = mapping
+				}
+			} else if hr {
+				return usagef("--hr runs the built-in HR sample: give it without an INPUT")
+			}
 			if err := o.prepare(cmd); err != nil {
 				return err
 			}
-			input := "samples/new_hires.csv"
-			if len(args) == 1 {
-				input = args[0]
-			}
+			input := args[0]
 			sim, err := vicidialtest.New(vicidialtest.Options{})
 			if err != nil {
 				return err
@@ -44,13 +66,15 @@ API user 6666, print the summary and write the result file. Nothing leaves this 
 			defer srv.Close()
 			out := o.out
 			if out == "" {
-				out = defaultOut(input)
+				out = defaultResult(input, defaultOut)
 			}
 			// A fresh simulator, and a ledger of the demo's own: the demo
 			// never touches the real ledger, and an earlier demo's results
 			// would be carried over.
-			if err := os.Remove(out); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
+			for _, p := range []string{out, report.CSVPath(out)} {
+				if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return err
+				}
 			}
 			dir, err := os.MkdirTemp("", "vicionboard-demo")
 			if err != nil {
@@ -63,7 +87,11 @@ API user 6666, print the summary and write the result file. Nothing leaves this 
 			o.server.apiUser = demoAPIUser
 			o.server.fixedPass = demoAPIPass
 			o.identity.maxLevel = batch.DefaultMaxLevel
-			fmt.Fprintf(a.stderr, "demo: simulator at %s, input %s\n", srv.URL, input)
+			if a.jsonLogs {
+				a.log.Info().Str("simulator", srv.URL).Str("input", input).Msg("demo: the built-in simulator")
+			} else {
+				fmt.Fprintf(a.stderr, "demo: simulator at %s, input %s\n", srv.URL, input)
+			}
 			err = a.job(cmd, input, &o)
 			if errors.Is(err, errRowsFailed) {
 				// The sample has bad rows on purpose.
@@ -74,7 +102,8 @@ API user 6666, print the summary and write the result file. Nothing leaves this 
 	}
 	o.log.register(cmd)
 	o.input.register(cmd)
-	cmd.Flags().StringVar(&o.out, "out", "", "result CSV (default INPUT.results.csv beside the input)")
+	cmd.Flags().StringVar(&o.out, "out", "", "result file (default INPUT.results.csv beside the input; INPUT.results.xlsx for a workbook)")
+	cmd.Flags().BoolVar(&hr, "hr", false, "without INPUT: run the built-in HR export and its mapping instead of new_hires.csv")
 	o.server.workers = 4
 	o.server.rate = 0
 	o.server.retries = 3
@@ -83,4 +112,34 @@ API user 6666, print the summary and write the result file. Nothing leaves this 
 	o.breaker = 5
 	o.drain = 45e9
 	return cmd
+}
+
+// writeSample writes the built-in sample (new_hires.csv, or with hr the HR
+// export and its mapping) to demoDir and returns the input's path and the
+// mapping's ("" for none). An earlier demo's copies are replaced; other
+// files are left alone.
+func writeSample(hr bool) (input, mapping string, err error) {
+	names := []string{samples.NewHires}
+	if hr {
+		names = []string{samples.HRExport, samples.HRMapping}
+	}
+	if err := os.MkdirAll(demoDir, 0o700); err != nil {
+		return "", "", fmt.Errorf("demo: %w", err)
+	}
+	var paths []string
+	for _, n := range names {
+		data, err := samples.Files.ReadFile(n)
+		if err != nil {
+			return "", "", err
+		}
+		p := filepath.Join(demoDir, n)
+		if err := os.WriteFile(p, data, 0o600); err != nil {
+			return "", "", fmt.Errorf("demo: %w", err)
+		}
+		paths = append(paths, p)
+	}
+	if hr {
+		return paths[0], paths[1], nil
+	}
+	return paths[0], "", nil
 }

@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/vicionboard/vicionboard/batch"
@@ -43,7 +44,9 @@ With --prune-before DATE|AGE (2026-09-01, 90d): delete the row outcomes of the f
 before then, keeping every run's line in the list (with its counts) and every person's record (what
 prevents creating an account twice). Unfinished runs and the last run on each server and input keep
 their rows. --dry-run lists what would be deleted; --vacuum then shrinks the file (it needs free disk
-space of up to twice its size; without it, the ledger reuses the space freed).`,
+space of up to twice its size; without it, the ledger reuses the space freed). The runs pruned are
+listed on stdout at a terminal, or with --format; otherwise (a cron job, whose output cron mails)
+only the log line on stderr says the totals.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.history(cmd, args, &o)
@@ -107,7 +110,11 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 	}
 	defer db.Close()
 	if o.prune.before != "" {
-		return a.prune(ctx, db, before, &o.prune, format, log)
+		// The list of runs pruned is for a person at a terminal, or for
+		// whoever asks for it (--format, --dry-run); a weekly cron job's
+		// stdout, which cron mails, stays empty.
+		list := o.format != "" || o.prune.dryRun || isTerminal(a.stdout)
+		return a.prune(ctx, db, before, &o.prune, format, list, log)
 	}
 	server := ""
 	if o.server != "" {
@@ -133,10 +140,7 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 			return usagef("the ledger knows no person with %s", describeQuery(o))
 		}
 		t.header = []string{"when", "run", "command", "line", "login", "function", "status", "code", "reason"}
-		for _, p := range st.Persons {
-			a.printf("%s %s on %s: %s, login %s, created by run %s at %s\n", "person", strings.TrimPrefix(p.Key, "key:"),
-				p.Server, p.State, p.Login, p.CreatedBy, stamp(p.CreatedAt))
-		}
+		a.tellPersons(st.Persons, format, log)
 		for _, e := range st.Events {
 			cmdName := e.Command
 			if e.DryRun {
@@ -146,10 +150,15 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 		}
 	case len(args) == 1:
 		id := batch.RunID(args[0])
-		if _, ok, err := db.Run(ctx, id); err != nil {
+		run, ok, err := db.Run(ctx, id)
+		if err != nil {
 			return err
 		} else if !ok {
 			return usagef("the ledger has no run %s (see vicionboard history)", id)
+		}
+		if run.End.Stopped != "" {
+			log.Warn().Str("run", string(id)).Int("exit_code", run.End.ExitCode).Str("stopped", run.End.Stopped).
+				Msgf("run %s stopped (exit %d): %s", id, run.End.ExitCode, run.End.Stopped)
 		}
 		rows, err := db.RunRows(ctx, id)
 		if err != nil {
@@ -180,7 +189,7 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 		if err != nil {
 			return err
 		}
-		t.header = []string{"run", "started", "duration", "command", "input", "rows", "counts", "pruned", "exit"}
+		t.header = []string{"run", "started", "duration", "command", "input", "rows", "counts", "pruned", "exit", "stopped"}
 		for _, r := range runs {
 			if server != "" && r.Start.Server != server {
 				continue
@@ -200,11 +209,34 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 					pruned = "partly"
 				}
 			}
-			t.add(string(r.ID), stamp(r.Start.Started), duration, command, r.Start.Input, strconv.Itoa(r.End.Rows),
-				counts(r.End.Statuses, r.End.Codes), pruned, exit)
+			rows := strconv.Itoa(r.End.Rows)
+			if r.End.Leavers > 0 {
+				// Leavers' rows come after the input's: say them apart.
+				rows += fmt.Sprintf(" (+%d not in the input)", r.End.Leavers)
+			}
+			t.add(string(r.ID), stamp(r.Start.Started), duration, command, r.Start.Input, rows,
+				counts(r.End.Statuses, r.End.Codes), pruned, exit, r.End.Stopped)
 		}
 	}
 	return t.write(a.stdout)
+}
+
+// tellPersons says what the ledger's records of a person's story hold:
+// above the table for a person reading it; for a program (csv, json),
+// whose stdout holds only the data, as log lines on stderr (JSON objects
+// with --log-format json), each record's fields apart.
+func (a *app) tellPersons(persons []batch.Person, format string, log zerolog.Logger) {
+	for _, p := range persons {
+		key := strings.TrimPrefix(p.Key, "key:")
+		line := fmt.Sprintf("person %s on %s: %s, login %s, created by run %s at %s", key,
+			p.Server, p.State, p.Login, p.CreatedBy, stamp(p.CreatedAt))
+		if format == "table" {
+			fmt.Fprintln(a.stdout, line)
+			continue
+		}
+		log.Info().Str("key", key).Str("server", p.Server).Str("state", string(p.State)).Str("login", p.Login).
+			Str("created_by", string(p.CreatedBy)).Str("created_at", stamp(p.CreatedAt)).Msg(line)
+	}
 }
 
 func describeQuery(o *historyOptions) string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -75,7 +74,7 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 		return err
 	}
 	defer unlock()
-	if err := f.spoolInput(); err != nil {
+	if err := f.spoolInput(ctx, int64(o.input.spoolLimit)); err != nil {
 		return err
 	}
 	// A dry run reads the ledger only for a named server (persons are
@@ -122,6 +121,9 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 		log = log.With().Str("run_id", string(id)).Logger()
 		cfg.RunID, cfg.Logger, a.runID = id, log, id
 		a.setLog(log, a.jsonLogs)
+		if !dry {
+			rep.recordedIn(db, id) // present.go: what the run created, from the ledger, if the result file fails
+		}
 		finish = finisher(ctx, db, id)
 	}
 	if p.tripped != nil && !dry {
@@ -141,12 +143,13 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 	if cfg.Keys, err = keys(in.Columns()); err != nil {
 		return finish(nil, err)
 	}
-	w, resultFile, err := report.Create(f.out, in.Columns(), resultOptions(in, o.rawCells))
+	w, resultFile, err := report.Create(f.out, in.Columns(), resultOptions(in, o))
 	if err != nil {
 		return finish(nil, err)
 	}
 	summary := report.NewSummary(w)
-	rate := 0.0 // an offline check sends nothing
+	summary.Describe(o.describeInput(in.Columns())) // present.go: the report names each row's person from HR's columns
+	rate := 0.0                                     // an offline check sends nothing
 	if cfg.Accounts != nil {
 		rate = o.server.rate
 	}
@@ -158,11 +161,12 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 		}
 	}
 	runErr := batch.Run(ctx, in, rep.begin(log, summary, title, rate, p.survey), cfg)
-	runErr = rep.finish(runErr)
-	if closeErr := syncClose(resultFile); closeErr != nil && runErr == nil {
-		runErr = fmt.Errorf("result file %s: %w", f.out, closeErr)
+	if closeErr := report.SyncClose(resultFile, f.out); closeErr != nil && runErr == nil {
+		runErr = closeErr
 	}
-	runErr = finishResult(f.out, resultOptions(in, o.rawCells), runErr) // xlsx wiring: OUT.xlsx from the CSV beside it (xlsx.go)
+	runErr = finishResult(f.out, resultOptions(in, o), runErr) // xlsx wiring: OUT.xlsx from the CSV beside it (xlsx.go)
+	// After the result file is closed: a failure to write it is in the report.
+	runErr = rep.finish(runErr)
 	succeeded := []batch.Status{batch.StatusSuccess}
 	if dry {
 		succeeded = []batch.Status{batch.StatusValid, batch.StatusWouldSucceed}
@@ -174,6 +178,9 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 		runErr = p.tripped
 	case !summary.AllSucceeded(succeeded...):
 		runErr = errRowsFailed
+	}
+	if !dry {
+		runErr = o.ledger.newProblems(ctx, db, cfg.Server, f.inputAbs, cfg.RunID, summary, log, runErr) // problems.go: new_problems, --fail-on
 	}
 	runErr = finish(summary, runErr)
 	a.printSummary(summary, title, f.out)

@@ -24,6 +24,7 @@ type ledgerOptions struct {
 	force      bool
 	fresh      bool
 	safeguards batch.Safeguards
+	failOn     string // --fail-on (run): problems.go
 }
 
 func (o *ledgerOptions) register(cmd *cobra.Command) {

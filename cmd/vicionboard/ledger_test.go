@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"os"
 	"os/exec"
@@ -45,6 +46,24 @@ func export(t *testing.T, path string, people []person) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// historyRecords parses history's CSV into records by column name.
+func historyRecords(t *testing.T, out string) []map[string]string {
+	t.Helper()
+	recs, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+	if err != nil || len(recs) == 0 {
+		t.Fatalf("history's CSV: %v\n%s", err, out)
+	}
+	var rows []map[string]string
+	for _, rec := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = rec[i]
+		}
+		rows = append(rows, m)
+	}
+	return rows
 }
 
 // sends counts the requests that may create or change an account.
@@ -205,14 +224,17 @@ func TestFiveNights(t *testing.T) {
 	if hist.code != exitOK {
 		t.Fatalf("history: exit %d\n%s", hist.code, hist.stderr)
 	}
-	lines := strings.Split(strings.TrimSpace(hist.stdout), "\n")
-	if len(lines) != 6 {
-		t.Fatalf("history lists %d runs, want 5:\n%s", len(lines)-1, hist.stdout)
+	runs := historyRecords(t, hist.stdout)
+	if len(runs) != 5 {
+		t.Fatalf("history lists %d runs, want 5:\n%s", len(runs), hist.stdout)
 	}
 	var exits []string
-	for _, l := range lines[1:] {
-		f := strings.Split(l, ",")
-		exits = append([]string{f[len(f)-1]}, exits...)
+	for _, r := range runs {
+		exits = append([]string{r["exit"]}, exits...)
+		// A refused run says why, with the figures.
+		if refused := r["exit"] == "4"; refused != strings.HasPrefix(r["stopped"], "safeguard: nothing was sent: ") {
+			t.Errorf("history: run %s, exit %s, stopped %q", r["run"], r["exit"], r["stopped"])
+		}
 	}
 	if strings.Join(exits, " ") != "0 0 4 0 4" {
 		t.Errorf("history's exit codes, oldest first: %v, want 0 0 4 0 4\n%s", exits, hist.stdout)

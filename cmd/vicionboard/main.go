@@ -1,6 +1,6 @@
 // Command vicionboard onboards call-center agents into VICIdial in bulk: it
 // turns every row of an HR spreadsheet into an add_user or copy_user call of
-// VICIdial's non-agent API and writes a result CSV with every row's outcome.
+// VICIdial's non-agent API and writes a result file with every row's outcome.
 //
 // See the README for the commands, flags, result columns and exit codes.
 package main
@@ -31,9 +31,16 @@ func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)
 	}
+	// Temporary files go to a private folder, removed however the process
+	// ends but kill -9 (and then by the next run): see tempdir.go.
+	privateTempDir()
+	exit := func(code int) {
+		removeScratch()
+		os.Exit(code)
+	}
 	// The first SIGINT/SIGTERM stops the run cleanly; a second exits at once.
-	ctx, stop := interruptContext(context.Background(), notifyInterrupts(), os.Stderr, os.Exit)
+	ctx, stop := interruptContext(context.Background(), notifyInterrupts(), os.Stderr, exit)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	stop()
-	os.Exit(code)
+	exit(code)
 }

@@ -28,6 +28,17 @@ func (o *runOptions) prepare(cmd *cobra.Command) error {
 			}
 		}
 	}
+	if err := o.server.refuseSecrets(); err != nil {
+		return err
+	}
+	if err := o.ledger.checkFailOn(); err != nil {
+		return err
+	}
+	switch o.present.bom {
+	case bomAuto, bomAlways, bomNever, "":
+	default:
+		return usagef("--bom %q: use auto, always or never", o.present.bom)
+	}
 	switch {
 	case inline != nil:
 		o.input.mapping = inline
@@ -49,6 +60,26 @@ func (o *runOptions) prepare(cmd *cobra.Command) error {
 	}
 	if m.GeneratesLogin() && o.ledger.key == "" {
 		return usagef("%s generates logins: it needs key: (the column of the person's HR id), so that a person gets the same login on every run", m.File())
+	}
+	return nil
+}
+
+// refuseSecrets refuses, never quoting them, the server settings (from the
+// command line, the environment or a profile) that look like a password
+// put in the wrong place: see secretValue.
+func (o *serverOptions) refuseSecrets() error {
+	const fix = "set the password in VICIDIAL_API_PASS (or the variable --api-pass-env names) or in --api-pass-file"
+	for _, v := range []struct{ flag, where, value string }{
+		{"url", "the server URL (--url, VICIDIAL_URL)", o.url},
+		{"api-user", "the API user (--api-user, VICIDIAL_API_USER)", o.apiUser},
+		{"api-pass-env", "--api-pass-env", o.passEnv},
+	} {
+		if v.value == "" {
+			continue
+		}
+		if msg := secretValue(v.flag, v.where, v.value, fix); msg != "" {
+			return usagef("%s", msg)
+		}
 	}
 	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/input"
+	"github.com/vicionboard/vicionboard/batch/ledger"
 	"github.com/vicionboard/vicionboard/report"
 )
 
@@ -21,11 +23,33 @@ import (
 // file.
 type presentOptions struct {
 	report reportFlag
+	bom    string // --bom: auto, always, never
 }
 
-// register adds --report to cmd.
+// The values of --bom.
+const (
+	bomAuto   = "auto"
+	bomAlways = "always"
+	bomNever  = "never"
+)
+
+// register adds --report and --bom to cmd.
 func (o *presentOptions) register(cmd *cobra.Command) {
 	cmd.Flags().Var(&o.report, "report", "HTML report of the run (default OUT.html beside the result file; --report '' for none)")
+	cmd.Flags().StringVar(&o.bom, "bom", bomAuto, "start a CSV result with a UTF-8 byte order mark, which Excel needs to show accents right and some programs do not take: auto (when the input had one, was not UTF-8, or has a character beyond ASCII in its first 64 KiB), always, never")
+}
+
+// wantBOM says whether the CSV result of in starts with a byte order mark
+// (--bom, which prepare checked; auto: when Excel would otherwise garble
+// it).
+func (o *presentOptions) wantBOM(in *input.Reader) bool {
+	switch o.bom {
+	case bomAlways:
+		return true
+	case bomNever:
+		return false
+	}
+	return in.BOM() || in.Encoding() != input.EncodingUTF8 || in.NonASCII()
 }
 
 // reportFlag is --report: a path, "" for no report, or unset for the
@@ -69,6 +93,10 @@ type reporting struct {
 	summary  *report.Summary
 	title    string
 	progress *progress
+
+	// db and runID record the run (recordedIn); nil for a dry run.
+	db    *ledger.DB
+	runID batch.RunID
 }
 
 // newReporting decides what a person sees of a run of input into out. It
@@ -127,6 +155,11 @@ func (r *reporting) finish(err error) error {
 	if r.summary == nil {
 		return err
 	}
+	var fe *report.FileError
+	if errors.As(err, &fe) && r.db != nil {
+		// The result file lacks rows: the ledger says what was created.
+		r.summary.SetLedgerRecord(r.ledgerRecord(err))
+	}
 	if r.reportPath != "" {
 		page := report.Page{Title: r.title, Input: r.input, ResultFile: r.out, Generated: time.Now()}
 		if werr := report.WriteHTMLFile(r.reportPath, r.summary.Data(), page); werr != nil {
@@ -163,4 +196,95 @@ func (e *interruptedError) hint() string {
 		return "run the same command again to resume: rows already finished are not sent again"
 	}
 	return "run the same command again: a dry run changes nothing, so it simply checks every row again"
+}
+
+// describeInput tells the reports about the input whose header is columns:
+// the person-key column (--key, or the mapping's key:), the columns that
+// name the person (those the mapping reads agent_full_name from, or the
+// input's own agent_full_name column), and the mapping, if any.
+func (o *runOptions) describeInput(columns []string) report.Input {
+	index := func(name string) int {
+		for i, c := range columns {
+			if strings.EqualFold(strings.TrimSpace(c), strings.TrimSpace(name)) {
+				return i
+			}
+		}
+		return -1
+	}
+	in := report.Input{Key: -1}
+	if o.ledger.key != "" {
+		in.Key = index(o.ledger.key)
+	}
+	var names [][]string
+	if m := o.input.mapping; m != nil {
+		in.Mapping = m.File()
+		names = m.NameColumns()
+	}
+	if len(names) == 0 {
+		names = [][]string{{"agent_full_name"}}
+	}
+	for _, alts := range names {
+		var idx []int
+		for _, a := range alts {
+			if i := index(a); i >= 0 {
+				idx = append(idx, i)
+			}
+		}
+		if len(idx) > 0 {
+			in.Names = append(in.Names, idx)
+		}
+	}
+	return in
+}
+
+// recordedIn says where the run is recorded (the ledger, and the run's
+// id), so that finish can say from it what the run created when the result
+// file could not be written.
+func (r *reporting) recordedIn(db *ledger.DB, id batch.RunID) {
+	r.db, r.runID = db, id
+}
+
+// ledgerRecord is what the ledger recorded of the run, for a result file
+// that could not be written (resultErr): how many accounts the run created
+// (CREATED, VERIFIED), and those of them, by line, key and login, and the
+// UNKNOWN rows, that come after the last line the file holds.
+func (r *reporting) ledgerRecord(resultErr error) *report.LedgerRecord {
+	rec := &report.LedgerRecord{RunID: string(r.runID), ResultError: resultErr.Error()}
+	var fe *report.FileError
+	if errors.As(resultErr, &fe) {
+		rec.ResultError = fe.Err.Error()
+	}
+	// The run is over, interrupted or not: the reads are not cancelled.
+	ctx := context.Background()
+	err := r.db.Flush(ctx)
+	var rows []ledger.Outcome
+	if err == nil {
+		rows, err = r.db.RunRows(ctx, r.runID)
+	}
+	if err != nil {
+		rec.ReadError = err.Error()
+		return rec
+	}
+	last := r.summary.LastLine()
+	for _, o := range rows {
+		after := o.Line > last
+		switch {
+		case o.Code == batch.CodeCreated || o.Code == batch.CodeVerifiedAfterErr:
+			rec.CreatedCount++
+			if !after {
+				break
+			}
+			rec.MissingCount++
+			if len(rec.Missing) < report.RowCap {
+				key, ok := strings.CutPrefix(o.Key, "key:")
+				if !ok {
+					key = "" // a login or a row's content: not a key to show
+				}
+				rec.Missing = append(rec.Missing, report.Entry{Line: o.Line, Key: key, Login: o.Login, Status: o.Status, Code: o.Code})
+			}
+		case o.Status == batch.StatusUnknown && after:
+			rec.UnknownMissing++
+		}
+	}
+	return rec
 }

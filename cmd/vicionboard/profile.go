@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vicionboard/vicionboard/batch/textfile"
 	"github.com/vicionboard/vicionboard/batch/words"
 )
 
@@ -98,14 +98,23 @@ func profileErrors(errs []error) error {
 // once, each with its line: a key that is not a profile's (with the
 // closest), a password, a value that is not a single one.
 func loadProfile(path string) (*profile, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, usagef("--profile: %w", err)
-	}
 	p := &profile{path: path}
 	var errs []error
 	fail := func(line int, format string, args ...any) {
 		errs = append(errs, &profileError{file: path, line: line, msg: fmt.Sprintf(format, args...)})
+	}
+	data, err := textfile.Read(path, "profile")
+	var refused *textfile.Error
+	if errors.As(err, &refused) {
+		msg := refused.Msg
+		if refused.Column > 0 {
+			msg = fmt.Sprintf("column %d: %s", refused.Column, msg)
+		}
+		fail(refused.Line, "%s", msg)
+		return nil, profileErrors(errs)
+	}
+	if err != nil {
+		return nil, usagef("--profile: %w", err)
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -178,15 +187,17 @@ func loadProfile(path string) (*profile, error) {
 					fail(fk.Line, "flags: %s: %s", name, profileMsgPassword)
 					continue
 				}
+				if msg := secretValue(name, "flags: "+name, fv.Value, profileMsgPassword); msg != "" {
+					fail(fv.Line, "%s", msg)
+					continue
+				}
 				add(name, "flags: "+name, fv)
 			}
 			continue
-		case "url":
-			if u, err := url.Parse(v.Value); err == nil && u.User != nil {
-				if _, has := u.User.Password(); has {
-					fail(v.Line, "url: holds a password: %s", profileMsgPassword)
-					continue
-				}
+		case "url", "api_user":
+			if msg := secretValue(profileKeys[j].flag, key, v.Value, profileMsgPassword); msg != "" {
+				fail(v.Line, "%s", msg)
+				continue
 			}
 		case "map":
 			if v.Kind == yaml.MappingNode {
@@ -198,9 +209,8 @@ func loadProfile(path string) (*profile, error) {
 				continue
 			}
 		case "api_pass_env":
-			if !envName(v.Value) {
-				// Not quoted: it may be the password itself.
-				fail(v.Line, "api_pass_env names the environment variable that holds the password (letters, digits and _, e.g. NIGHTLY_VICIDIAL_PASS); %s", profileMsgPassword)
+			if msg := secretValue("api-pass-env", key, v.Value, profileMsgPassword); msg != "" {
+				fail(v.Line, "%s", msg)
 				continue
 			}
 		}
@@ -240,7 +250,12 @@ func (p *profile) apply(fs *pflag.FlagSet) error {
 			continue
 		}
 		if err := fs.Set(s.flag, s.value); err != nil {
-			errs = append(errs, &profileError{file: p.path, line: s.line, msg: fmt.Sprintf("%s: %v", s.key, err)})
+			msg := err.Error()
+			if looksSecret(s.value) {
+				// Not quoted: a password written in the wrong place.
+				msg = fmt.Sprintf("not a valid value for --%s (%s); the value is not shown, in case it is a secret", s.flag, fs.Lookup(s.flag).Value.Type())
+			}
+			errs = append(errs, &profileError{file: p.path, line: s.line, msg: fmt.Sprintf("%s: %s", s.key, msg)})
 		}
 	}
 	return profileErrors(errs)
@@ -271,17 +286,83 @@ func isPasswordKey(key string) bool {
 	return strings.HasSuffix(k, "_password") || strings.HasSuffix(k, "_passwd")
 }
 
-// envName reports whether s is a plausible environment variable name.
+// envName reports whether s is an environment variable name as they are
+// written by convention: upper-case letters, digits and _, not starting
+// with a digit. A value with lower-case letters in it (Sup3rSecret) is more
+// likely the password itself than the name of its variable.
 func envName(s string) bool {
 	if s == "" {
 		return false
 	}
 	for i, r := range s {
-		if r != '_' && !(r < unicode.MaxASCII && (unicode.IsLetter(r) || i > 0 && unicode.IsDigit(r))) {
+		if r != '_' && (r < 'A' || r > 'Z') && (i == 0 || r < '0' || r > '9') {
 			return false
 		}
 	}
 	return true
+}
+
+// secretValue checks the value of a flag that names where a secret is, or
+// names the server or the API user, and returns why it is refused ("" when
+// it is not), never quoting it; where names the setting in the message
+// (a profile's key, or the flag and its variable), and fix says where the
+// password goes instead:
+//   - --api-pass-env names a variable (NIGHTLY_VICIDIAL_PASS): anything
+//     else may be the password itself;
+//   - an --api-user with a ":" is a user:password pair (a VICIdial login
+//     has no ":");
+//   - a --url with a password in it, as userinfo or as a query parameter
+//     (?pass=), which would otherwise be dropped without a word.
+func secretValue(flag, where, value, fix string) string {
+	switch flag {
+	case "api-pass-env":
+		if !envName(value) {
+			return where + " names the environment variable that holds the API password: upper-case letters, digits and _, e.g. NIGHTLY_VICIDIAL_PASS; this value is not such a name, and is not shown, in case it is the password itself; " + fix
+		}
+	case "api-user":
+		if strings.Contains(value, ":") {
+			return where + ` has a ":", as a user:password pair has; it is not shown, in case it holds a password: give the API user alone; ` + fix
+		}
+	case "url":
+		u, err := url.Parse(value)
+		if err != nil {
+			return ""
+		}
+		if u.User != nil {
+			if _, has := u.User.Password(); has {
+				return where + ": holds a password: " + fix
+			}
+		}
+		for k := range u.Query() {
+			if isPasswordKey(k) {
+				return fmt.Sprintf("%s: holds a password (its ?%s= parameter), which would be dropped without a word: give the server's address alone; %s", where, k, fix)
+			}
+		}
+	}
+	return ""
+}
+
+// looksSecret reports whether a value may be a password written in the
+// wrong place, and so is not quoted in a message: six characters or more
+// that mix letters and digits, or cases, or have a sign.
+func looksSecret(v string) bool {
+	if len(v) < 6 {
+		return false
+	}
+	var lower, upper, digit, sign bool
+	for _, r := range v {
+		switch {
+		case unicode.IsLower(r):
+			lower = true
+		case unicode.IsUpper(r):
+			upper = true
+		case unicode.IsDigit(r):
+			digit = true
+		case r != ' ' && r != '-' && r != '_' && r != '.' && r != '/':
+			sign = true
+		}
+	}
+	return sign || (lower || upper) && digit || lower && upper
 }
 
 // closestName returns the name in names that s probably means (the same

@@ -70,9 +70,10 @@ func pruneTime(s string, now time.Time) (time.Time, string) {
 // prune is history --prune-before: it deletes the outcomes of the
 // finished runs started before before (see ledger.DB.Prune),
 // records the prune as a run (command "prune", unless a dry run), then
-// with --vacuum gives the space back to the file system. Stdout lists the
-// runs pruned in the history's format; the log says the totals.
-func (a *app) prune(ctx context.Context, db *ledger.DB, before time.Time, o *pruneOptions, format string, log zerolog.Logger) error {
+// with --vacuum gives the space back to the file system. The log says the
+// totals; stdout lists the runs pruned in the history's format when list
+// is set (a terminal, --format, --dry-run), and is left empty otherwise.
+func (a *app) prune(ctx context.Context, db *ledger.DB, before time.Time, o *pruneOptions, format string, list bool, log zerolog.Logger) error {
 	var (
 		id  batch.RunID
 		res ledger.PruneResult
@@ -114,20 +115,26 @@ func (a *app) prune(ctx context.Context, db *ledger.DB, before time.Time, o *pru
 			"every run's counts and every person's record stay", verb, plural(len(res.Runs), "run"),
 			plural(res.Outcomes, "row"), stamp(before), plural(res.KeptUnfinished, "unfinished run"),
 			plural(res.KeptLast, "last run"))
+	write := func() error {
+		if !list {
+			return nil
+		}
+		return t.write(a.stdout)
+	}
 	if err != nil {
-		t.write(a.stdout) // what was pruned before the error
+		write() // what was pruned before the error
 		return err
 	}
 	if o.vacuum && !o.dryRun {
 		sizeBefore, sizeAfter, err := db.Vacuum(ctx)
 		if err != nil {
-			t.write(a.stdout)
+			write()
 			return fmt.Errorf("vacuum (the prune itself is done): %w", err)
 		}
 		log.Info().Int64("size_before", sizeBefore).Int64("size_after", sizeAfter).
 			Msgf("vacuum: %s: %s -> %s", db.Path(), size(sizeBefore), size(sizeAfter))
 	}
-	return t.write(a.stdout)
+	return write()
 }
 
 // size says a number of bytes for a person.

@@ -140,15 +140,13 @@ func TestPruneThenRunAgain(t *testing.T) {
 		t.Errorf("the last run's rows were pruned:\n%s", rows)
 	}
 	list := hist()
-	lines := strings.Split(strings.TrimSpace(list.stdout), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "run,started,duration,command,input,rows,counts,pruned,exit") ||
-		!strings.Contains(lines[1], ",prune,") || !strings.Contains(lines[1], "PRUNED_OUTCOMES=2") {
+	listed := historyRecords(t, list.stdout)
+	if len(listed) != 3 || listed[0]["command"] != "prune" || !strings.Contains(listed[0]["counts"], "PRUNED_OUTCOMES=2") {
 		t.Fatalf("history after the prune: want the prune run and both nights:\n%s", list.stdout)
 	}
-	for _, l := range lines[2:] {
-		f := strings.Split(l, ",")
-		if isFirst, prunedAt := f[0] == first, f[len(f)-2]; isFirst == (prunedAt == "") || !strings.Contains(l, "SUCCESS=2") {
-			t.Errorf("history line %q: pruned %q; want it set for the first night only, and the counts kept", l, prunedAt)
+	for _, r := range listed[1:] {
+		if isFirst, prunedAt := r["run"] == first, r["pruned"]; isFirst == (prunedAt == "") || !strings.Contains(r["counts"], "SUCCESS=2") {
+			t.Errorf("history run %v: pruned %q; want it set for the first night only, and the counts kept", r, prunedAt)
 		}
 	}
 	story := hist("--key", "E2")

@@ -303,6 +303,75 @@ func TestReportInABrowser(t *testing.T) {
 	if strings.Contains(dom, "<script") {
 		t.Error("the rendered page has a <script> element: the hostile name became markup")
 	}
+
+	// An HR export through a mapping: the rows the mapping could not map
+	// are named from HR's columns, and their fix goes to the mapping.
+	hrPage := hrReport(t, dir)
+	dom, console = browse(t, bin, hrPage)
+	if len(console) > 0 {
+		t.Errorf("the HR report logged to the console:\n%s", strings.Join(console, "\n"))
+	}
+	for _, want := range hrReportRows {
+		if !strings.Contains(dom, want) {
+			t.Errorf("the rendered HR report lacks %q", want)
+		}
+	}
+}
+
+// hrReportRows are what the report of hrReport's run must show: the
+// INVALID rows named from HR's key and name columns (the preferred name
+// first), their fix in the mapping, and headers that do not wrap.
+var hrReportRows = []string{
+	`<td class="key">E2006</td><td class="name">Mary Lee</td><td class="login"><span class="none">none</span></td>`,
+	`<td class="key">E2009</td><td class="name">Bo Hill</td>`,
+	`<td class="where">the mapping</td>`,
+	"add it to the mapping (or give a default); then run the same command again",
+	"thead th { background: #f5f5f5; font-weight: 600; white-space: nowrap;",
+}
+
+// hrReport runs the demo on samples/hr_export.csv, with two more rows,
+// through samples/hr_mapping.yaml without the default of its department
+// map: the rows of departments the map lacks are INVALID. It returns the
+// HTML report's path.
+func hrReport(t *testing.T, dir string) string {
+	t.Helper()
+	export, err := os.ReadFile("../../samples/hr_export.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapping, err := os.ReadFile("../../samples/hr_mapping.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noDefault := strings.Replace(string(mapping), "map: {Sales: SALES, Customer Care: SUPPORT}, default: AGENTS}", "map: {Sales: SALES, Customer Care: SUPPORT}}", 1)
+	if noDefault == string(mapping) {
+		t.Fatal("the sample mapping's department map changed: update this test")
+	}
+	in := writeFile(t, dir, "hr.csv", string(export)+"E2009,Robert,Hill,Bo,bo.hill@example.com,Marketing,Sales Agent,Maria Garcia,2026-12-03,York,\n")
+	m := writeFile(t, dir, "hr.yaml", noDefault)
+	got := invoke(t, nil, "demo", in, "--map", m)
+	if got.code != exitOK {
+		t.Fatalf("demo: exit %d\n%s", got.code, got.stderr)
+	}
+	return filepath.Join(dir, "hr.results.html")
+}
+
+// TestHRReportNamesEveryRow: the report of an HR export names every row
+// from HR's own columns, even a row the mapping could not map, and says
+// that its fix goes to the mapping.
+func TestHRReportNamesEveryRow(t *testing.T) {
+	b, err := os.ReadFile(hrReport(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range hrReportRows {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if strings.Contains(string(b), "then feed the result file back in") {
+		t.Errorf("the report of a mapped export tells HR to feed the result file back in")
+	}
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writes, as os.Stderr

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -115,20 +113,8 @@ func (o *serverOptions) password(getenv env) (vicidial.Secret, error) {
 		return o.fixedPass, nil
 	}
 	if o.passFile != "" {
-		f, err := os.Open(o.passFile)
-		if err != nil {
-			return "", usagef("--api-pass-file: %w", err)
-		}
-		defer f.Close()
-		line, err := bufio.NewReader(f).ReadString('\n')
-		if err != nil && line == "" {
-			return "", usagef("--api-pass-file %s: empty file", o.passFile)
-		}
-		pass := strings.TrimRight(line, "\r\n")
-		if pass == "" {
-			return "", usagef("--api-pass-file %s: the first line is empty", o.passFile)
-		}
-		return vicidial.Secret(pass), nil
+		pass, err := readPassFile(o.passFile) // bounded: passfile.go
+		return vicidial.Secret(pass), err
 	}
 	name := o.passEnv
 	if name == "" {
@@ -167,9 +153,9 @@ func (a *app) runCommand() *cobra.Command {
 	var o runOptions
 	cmd := &cobra.Command{
 		Use:   "run INPUT.csv",
-		Short: "Create an agent account for every row of INPUT.csv and write a result CSV",
+		Short: "Create an agent account for every row of INPUT.csv and write a result file",
 		Long: `Create an agent account for every row of INPUT.csv: rows with a template become copy_user
-calls, the others add_user calls. Every row's outcome goes to the result CSV (--out), and every run,
+calls, the others add_user calls. Every row's outcome goes to the result file (--out), and every run,
 row outcome and account created to the ledger (--ledger). A person the ledger knows is never created
 again; a plan that looks like a bad export stops before anything is sent (exit 4).
 
@@ -177,7 +163,7 @@ An HR system's own export (its column names, no logins or passwords) is read thr
 (--map FILE.yaml; vicionboard template --map FILE.yaml writes a starter): logins are generated from a
 pattern, and an empty agent_pass gets a generated password, shown only in the result file.
 
-` + profileHelp,
+` + profileHelp + "\n\n" + exitCodesHelp, // app.go
 		Example: `  vicionboard run new_hires.csv
   vicionboard run hr_export.xlsx --map hr-mapping.yaml
   vicionboard run /srv/hr/export.csv --profile /etc/vicionboard/nightly.yaml`,
@@ -195,6 +181,7 @@ pattern, and an empty agent_pass gets a generated password, shown only in the re
 	cmd.Flags().IntVar(&o.breaker, "breaker", batch.DefaultBreakerThreshold, "stop after this many consecutive transport failures (0 = never)")
 	cmd.Flags().DurationVar(&o.drain, "drain-timeout", batch.DefaultDrainTimeout, "on SIGINT/SIGTERM, how long calls in flight may take to finish")
 	cmd.Flags().BoolVar(&o.dryRun, "dry-run", false, "predict every row's outcome without creating anything (same as the check command)")
+	o.ledger.registerFailOn(cmd) // problems.go
 	return cmd
 }
 
@@ -206,7 +193,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	o.present.register(cmd)
 	o.input.register(cmd)
 	cmd.Flags().StringVar(&o.profile, "profile", "", "YAML file naming the server, API user, password file or variable, ledger, mapping and flags of a scheduled job; the command line wins over it")
-	cmd.Flags().StringVar(&o.out, "out", "", "result CSV (default INPUT.results.csv beside the input)")
+	cmd.Flags().StringVar(&o.out, "out", "", "result file: an .xlsx workbook when its name ends in .xlsx, else CSV (default INPUT.results.csv beside the input, INPUT.results.xlsx for a workbook)")
 	cmd.Flags().BoolVar(&o.strict, "strict", false, "rows whose full name or custom fields would be cleaned, whose numbers a spreadsheet wrote with a decimal part, or whose optional value VICIdial cannot store would be left out, are INVALID instead of warned about")
 	cmd.Flags().BoolVar(&o.rawCells, "raw-cells", false, "write cells as they are, without the ' that stops a spreadsheet from running formulas")
 	cmd.Flags().BoolVar(&o.update, "update", false, "apply HR's changes to the accounts vicionboard created: only the fields that changed since they were last applied")
@@ -301,11 +288,10 @@ func logInput(log zerolog.Logger, path string, in *input.Reader) {
 }
 
 // resultOptions writes the result file the way the input was written: the
-// same delimiter, and a BOM when the input came from Excel (it had one, or
-// was in Windows-1252), so that Excel shows accented names right.
-func resultOptions(in *input.Reader, rawCells bool) report.Options {
-	return report.Options{RawCells: rawCells, Comma: in.Comma(), BOM: in.BOM() || in.Encoding() != input.EncodingUTF8,
-		PasswordColumn: "agent_pass"}
+// same delimiter, and a BOM as --bom says (by default when Excel would
+// otherwise garble accented names: present.go).
+func resultOptions(in *input.Reader, o *runOptions) report.Options {
+	return report.Options{RawCells: o.rawCells, Comma: in.Comma(), BOM: o.present.wantBOM(in), PasswordColumn: "agent_pass"}
 }
 
 // lockOut takes the lock that allows one run or check per result file. The
@@ -315,6 +301,10 @@ func resultOptions(in *input.Reader, rawCells bool) report.Options {
 func lockOut(out string) (unlock func(), err error) {
 	lock := flock.New(out + ".lock")
 	locked, err := lock.TryLock()
+	if err != nil && storageOf(err) != storageOK {
+		// An unwritable result folder: a fatal stop (exit 3) with its hint.
+		return nil, &report.FileError{Path: out, Err: fmt.Errorf("lock %s: %w", out+".lock", err)}
+	}
 	if err != nil {
 		return nil, usagef("lock %s: %w", out+".lock", err)
 	}
@@ -331,7 +321,11 @@ func finisher(ctx context.Context, db *ledger.DB, id batch.RunID) func(*report.S
 	return func(summary *report.Summary, err error) error {
 		end := batch.RunEnd{Ended: time.Now(), ExitCode: exitCode(err)}
 		if summary != nil {
-			end.Rows, end.Statuses, end.Codes = summary.Total(), summary.Statuses(), summary.Codes()
+			end.Rows, end.Statuses, end.Codes = summary.Total()-summary.Leavers(), summary.Statuses(), summary.Codes()
+			end.Leavers = summary.Leavers()
+		}
+		if err != nil && !errors.Is(err, errRowsFailed) {
+			end.Stopped = err.Error() // history says why (a safeguard's figures, a fatal error)
 		}
 		if ferr := db.FinishRun(context.WithoutCancel(ctx), id, end); ferr != nil && err == nil {
 			return fmt.Errorf("ledger: %w", ferr)

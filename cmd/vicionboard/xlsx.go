@@ -2,8 +2,12 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"os"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/spf13/cobra"
 
@@ -15,16 +19,36 @@ import (
 // inputOptions are the flags that say what of the input is read: --sheet,
 // the worksheet of an .xlsx workbook.
 type inputOptions struct {
-	sheet   string
-	mapPath string           // --map
-	mapping *mapping.Mapping // loaded from mapPath by load
+	sheet      string
+	mapPath    string           // --map
+	mapping    *mapping.Mapping // loaded from mapPath by load
+	spoolLimit sizeFlag         // --spool-limit
 }
 
 // register adds --sheet and --map to cmd (run and check).
 func (o *inputOptions) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&o.sheet, "sheet", "", "the worksheet of an .xlsx input to read (default the first)")
 	cmd.Flags().StringVar(&o.mapPath, "map", "", "YAML file mapping HR's columns onto VICIdial's fields (vicionboard template --map FILE.yaml writes a starter)")
+	o.spoolLimit = DefaultSpoolLimit
+	cmd.Flags().Var(&o.spoolLimit, "spool-limit", "an input that is not a regular file (a pipe, /dev/stdin) is copied aside before it is read, up to this size (512MiB, 2GB...)")
 }
+
+// sizeFlag is a flag holding a number of bytes, written 512MiB, 2GB or
+// 1048576.
+type sizeFlag int64
+
+func (s *sizeFlag) String() string { return humanize.IBytes(uint64(*s)) }
+
+func (s *sizeFlag) Set(v string) error {
+	n, err := humanize.ParseBytes(v)
+	if err != nil || n == 0 || n > math.MaxInt64 {
+		return fmt.Errorf("%q is not a size: write 512MiB, 2GB or a number of bytes", v)
+	}
+	*s = sizeFlag(n)
+	return nil
+}
+
+func (s *sizeFlag) Type() string { return "SIZE" }
 
 // reader returns the options to read the input with.
 func (o *inputOptions) reader() input.Options {
