@@ -183,6 +183,9 @@ func (r *run) decide(t *task, out chan<- *task) {
 	case r.cfg.Mode == ModeSurvey:
 		o := t.d.Outcome
 		o.Key, o.Decision = t.d.Key, &t.d
+		if t.dl != nil && len(r.order) > 1 {
+			o.Server = t.dl.name // counted per server too
+		}
 		t.slot <- o
 	case !t.d.Step.Sends():
 		t.slot <- r.finish(t, t.d.Outcome, t.d.Effect)
