@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/vicionboard/vicionboard/batch/cells"
 	"github.com/vicionboard/vicionboard/batch/words"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
@@ -52,29 +53,27 @@ func KeyByLogin(key string) bool { return strings.HasPrefix(key, keyPrefixLogin)
 // ErrNoKey is CanonicalKey's error for a cell with no id in it.
 var ErrNoKey = errors.New("empty")
 
-// excelFloat is an id Excel stored as a number and wrote back with a
-// decimal part: 1007.0, E0007.0 (the digits before the point are kept).
-var excelFloat = regexp.MustCompile(`^(.*[0-9])\.0+$`)
-
-// excelScientific is a number Excel shows in scientific notation, which
-// has lost the id's digits: 1.003E+03, 1.00E+03, 2E+05.
-var excelScientific = regexp.MustCompile(`^[0-9](\.[0-9]+)?[eE][+-][0-9]+$`)
+// excelFloat is an id a spreadsheet stored as a number and wrote back with
+// a decimal part of zeros: 1007.0, and E0007.0 as HR tools write it too
+// (the digits before the point are kept).
+var excelFloat = regexp.MustCompile(`^(.*[0-9])[.,]0+$`)
 
 // CanonicalKey returns the one form of an HR id that every export of the
 // same person's id shares: trimmed, Unicode-normalised (NFC) and
 // upper-cased (HR ids are written in upper case: "e0005" is "E0005"), with
 // the forms a spreadsheet makes of it undone: a leading ' (Excel's mark
 // for text) and a decimal part of zeros (1007.0, from an id Excel stored
-// as a number). An id in scientific notation (1.003E+03) has lost its
-// digits: it is refused with the fix. An empty cell is ErrNoKey.
+// as a number). An id in scientific notation (1.003E+03), or one whose
+// ".000" may be a thousands separator, has lost its digits: it is refused
+// with the fix (see cells.Number). An empty cell is ErrNoKey.
 func CanonicalKey(v string) (string, error) {
 	v = strings.TrimSpace(v)
 	v = strings.TrimSpace(strings.TrimPrefix(v, "'"))
 	if v == "" {
 		return "", ErrNoKey
 	}
-	if excelScientific.MatchString(v) {
-		return "", fmt.Errorf("%s is a number in scientific notation, which has lost the id's digits: format the column as Text in the spreadsheet and export again", words.Quote(v))
+	if _, how := cells.Number(v); how == cells.Scientific || how == cells.Ambiguous {
+		return "", fmt.Errorf("%s %s", words.Quote(v), how.Problem())
 	}
 	v = norm.NFC.String(v)
 	if m := excelFloat.FindStringSubmatch(v); m != nil {

@@ -116,6 +116,8 @@ type problems struct {
 	strict   bool
 	copy     bool     // a copy row: what is left out comes from the template
 	inGroups []string // the server's in-groups; nil = unknown
+	// leftOut are the columns whose value was left out of the request.
+	leftOut []string
 	// refused holds the columns whose cell was refused as a whole (a
 	// formula, a damaged name or number: see cells): the field's own
 	// rules would only repeat it, in other words.
@@ -159,6 +161,7 @@ func (p *problems) leaveOut(col, why string) {
 		then = "the account keeps the template's"
 	}
 	p.warn(col, "%s left out: %s; %s", col, why, then)
+	p.leftOut = append(p.leftOut, col)
 }
 
 // numberRule is how the checks every cell gets first read a number a
@@ -389,7 +392,7 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 	if opts.PassDigest != nil && f.Pass != "" {
 		plan.PassDigest = opts.PassDigest(f.Pass)
 	}
-	plan.Warnings = p.warnings
+	plan.Warnings, plan.LeftOut = p.warnings, p.leftOut
 	if len(p.list) > 0 {
 		return plan, &ValidationError{Problems: p.list}
 	}
