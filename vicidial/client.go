@@ -21,6 +21,8 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
+
+	"github.com/vicionboard/vicionboard/vicidial/pacing"
 )
 
 // EndpointPath is where VICIdial serves the non-agent API.
@@ -36,16 +38,20 @@ const (
 
 // Config configures a Client.
 type Config struct {
-	URL        string        // server base URL (http://host[:port]) or the full endpoint URL
-	User       string        // API user
-	Pass       Secret        // API password
-	Source     string        // the source label, 2-20 characters; default "vicionboard"
-	Timeout    time.Duration // per HTTP attempt; default 30s
-	Retries    int           // extra attempts for failures that are safe to resend
-	Limiter    *rate.Limiter // paces every HTTP attempt, retries included; nil = unlimited
-	HTTPClient *http.Client  // optional
-	CAFile     string        // extra PEM CA for HTTPS
-	Insecure   bool          // skip TLS verification
+	URL     string        // server base URL (http://host[:port]) or the full endpoint URL
+	User    string        // API user
+	Pass    Secret        // API password
+	Source  string        // the source label, 2-20 characters; default "vicionboard"
+	Timeout time.Duration // per HTTP attempt; default 30s
+	Retries int           // extra attempts for failures that are safe to resend
+	Limiter *rate.Limiter // paces every HTTP attempt, retries included; nil = unlimited
+	// Pacer bounds the HTTP attempts in flight at once, retries included:
+	// each waits for its turn after the Limiter's, and tells it its
+	// latency. nil = as many as the callers send.
+	Pacer      pacing.Limiter
+	HTTPClient *http.Client // optional
+	CAFile     string       // extra PEM CA for HTTPS
+	Insecure   bool         // skip TLS verification
 	Logger     zerolog.Logger
 	// Sleep waits between retries; default a ctx-aware timer (tests replace it).
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -150,6 +156,15 @@ func (c *Client) APIUser() string { return c.cfg.User }
 
 // Attempts returns how many HTTP requests the client has sent.
 func (c *Client) Attempts() int64 { return c.attempts.Load() }
+
+// Limit returns how many HTTP attempts the Pacer lets be in flight now, or
+// 0 without a Pacer.
+func (c *Client) Limit() int {
+	if c.cfg.Pacer == nil {
+		return 0
+	}
+	return c.cfg.Pacer.Limit()
+}
 
 // form holds a request's fields; secrets are kept apart to redact what the
 // server sends back.
@@ -392,8 +407,9 @@ func shouldRetry(err error) (bool, time.Duration) {
 
 var errAttemptTimeout = errors.New("request timed out")
 
-// attempt makes one HTTP request.
-func (c *Client) attempt(ctx context.Context, function, login string, f *form) ([]byte, error) {
+// attempt makes one HTTP request, in its turn: the rate limiter's, then
+// the pacer's, which learns its latency and outcome.
+func (c *Client) attempt(ctx context.Context, function, login string, f *form) (body []byte, err error) {
 	if c.cfg.Limiter != nil {
 		if err := c.cfg.Limiter.Wait(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -402,6 +418,41 @@ func (c *Client) attempt(ctx context.Context, function, login string, f *form) (
 			return nil, fmt.Errorf("%s: rate limiter: %w", function, err)
 		}
 	}
+	if p := c.cfg.Pacer; p != nil {
+		if err := p.Acquire(ctx); err != nil {
+			return nil, fmt.Errorf("%s: waiting for a turn to send: %w", function, err)
+		}
+		start := time.Now()
+		defer func() { p.Release(time.Since(start), pacingResult(ctx, err)) }()
+	}
+	return c.send(ctx, function, login, f)
+}
+
+// pacingResult says what an attempt's outcome tells the pacer: an answer
+// (an API error included) is a latency sample; a timeout, a transport
+// failure or a status of an overloaded server (429, 5xx) is a failure;
+// an attempt the caller gave up says nothing.
+func pacingResult(ctx context.Context, err error) pacing.Result {
+	if err == nil {
+		return pacing.Answered
+	}
+	if ctx.Err() != nil {
+		return pacing.Ignored
+	}
+	var tErr *TransportError
+	if errors.As(err, &tErr) {
+		return pacing.Failed
+	}
+	var rErr *ResponseError
+	if errors.As(err, &rErr) && rErr.Kind == KindHTTPStatus &&
+		(rErr.Status == http.StatusTooManyRequests || rErr.Status >= http.StatusInternalServerError) {
+		return pacing.Failed
+	}
+	return pacing.Answered
+}
+
+// send makes one HTTP request.
+func (c *Client) send(ctx context.Context, function, login string, f *form) ([]byte, error) {
 	actx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errAttemptTimeout)
 	defer cancel()
 	var wrote atomic.Bool

@@ -88,6 +88,7 @@ func (a *app) check(cmd *cobra.Command, input string, o *runOptions) error {
 				return err
 			}
 			cfg.Inspector, cfg.APIUser = client, o.server.apiUser
+			rep.limit = client.Limit
 			title = "vicionboard check (online: predicted by the server, nothing written)"
 		}
 	}

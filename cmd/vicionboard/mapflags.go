@@ -28,6 +28,7 @@ func (o *runOptions) prepare(cmd *cobra.Command) error {
 			}
 		}
 	}
+	o.server.resolvePacing(cmd.Flags())
 	switch {
 	case inline != nil:
 		o.input.mapping = inline

@@ -1,0 +1,304 @@
+// Package pacing decides how many HTTP attempts may be in flight at once,
+// following the server's latency as Netflix's concurrency-limits and TCP
+// Vegas do: the limit grows while latency stays near the lowest seen, and
+// shrinks in proportion when latency climbs (the server is queueing: its
+// workers are busy, with live calls or with us) or when attempts fail.
+//
+// The vicidial client calls Acquire before every attempt and Release after
+// it with the latency it observed; the limiter never sees a request.
+package pacing
+
+import (
+	"context"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Result is what an attempt said about the server.
+type Result int
+
+// The results.
+const (
+	// Answered: the server answered (an API error included): its latency
+	// is a sample.
+	Answered Result = iota
+	// Failed: a timeout, a dropped connection, or an answer saying the
+	// server is overloaded (HTTP 429 or 5xx). The limit shrinks.
+	Failed
+	// Ignored: the caller gave up (its context ended); says nothing.
+	Ignored
+)
+
+// Limiter admits HTTP attempts. The vicidial client calls Acquire before
+// each attempt and Release when it has ended; implementations are safe for
+// concurrent use.
+type Limiter interface {
+	// Acquire waits until one more attempt may be in flight, or until ctx
+	// is done (its error is returned then, and nothing is to be released).
+	Acquire(ctx context.Context) error
+	// Release ends an attempt that Acquire admitted, with the latency the
+	// caller observed (from sending to the end of the answer) and what it
+	// says about the server.
+	Release(latency time.Duration, r Result)
+	// Limit returns how many attempts may be in flight now.
+	Limit() int
+}
+
+// Defaults of Config.
+const (
+	DefaultInitial = 2
+	DefaultMax     = 8
+)
+
+// Config configures an Adaptive limiter.
+type Config struct {
+	Initial int // the starting limit; default DefaultInitial (gentle: a dialer's database also serves live calls)
+	Max     int // the ceiling (--workers); default DefaultMax
+	Logger  zerolog.Logger
+	Now     func() time.Time // default time.Now; tests replace it
+}
+
+// Adaptive is a concurrency limit that follows the server's latency (see
+// the package's doc and rules). It is safe for concurrent use.
+type Adaptive struct {
+	now     func() time.Time
+	log     zerolog.Logger
+	current atomic.Int64
+
+	mu       sync.Mutex
+	rules    rules
+	inflight int
+	queue    []*waiter
+	win      window
+	changed  time.Time // when the limit last changed: attempts started before it are not samples of the new limit
+	infoAt   time.Time // when the limit was last logged at info level
+	infoLast int
+}
+
+var _ Limiter = (*Adaptive)(nil)
+
+// waiter is an Acquire waiting for its turn; ready is closed when it is
+// admitted.
+type waiter struct {
+	ready    chan struct{}
+	admitted bool
+}
+
+// infoEvery is how often, at most, a change of the limit is logged at info
+// level (every change is logged at debug level).
+const infoEvery = 30 * time.Second
+
+// NewAdaptive returns an adaptive limiter for cfg.
+func NewAdaptive(cfg Config) *Adaptive {
+	if cfg.Max < 1 {
+		cfg.Max = DefaultMax
+	}
+	if cfg.Initial < 1 {
+		cfg.Initial = DefaultInitial
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a := &Adaptive{now: cfg.Now, log: cfg.Logger, rules: newRules(min(cfg.Initial, cfg.Max), cfg.Max)}
+	a.current.Store(int64(a.rules.limit))
+	a.changed = a.now()
+	a.infoLast = a.rules.limit
+	return a
+}
+
+// Limit returns the current limit.
+func (a *Adaptive) Limit() int { return int(a.current.Load()) }
+
+// Acquire waits, in arrival order, until fewer attempts than the limit are
+// in flight.
+func (a *Adaptive) Acquire(ctx context.Context) error {
+	a.mu.Lock()
+	if len(a.queue) == 0 && a.inflight < a.rules.limit {
+		a.inflight++
+		if a.inflight >= a.rules.limit {
+			a.win.saturated = true
+		}
+		a.mu.Unlock()
+		return nil
+	}
+	w := &waiter{ready: make(chan struct{})}
+	a.queue = append(a.queue, w)
+	a.win.saturated = true
+	a.mu.Unlock()
+	select {
+	case <-w.ready:
+		return nil
+	case <-ctx.Done():
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if w.admitted {
+			a.inflight--
+			a.admit()
+		} else {
+			for i, q := range a.queue {
+				if q == w {
+					a.queue = append(a.queue[:i], a.queue[i+1:]...)
+					break
+				}
+			}
+		}
+		return ctx.Err()
+	}
+}
+
+// admit lets waiters in while the limit allows; the lock is held.
+func (a *Adaptive) admit() {
+	for len(a.queue) > 0 && a.inflight < a.rules.limit {
+		w := a.queue[0]
+		a.queue[0] = nil
+		a.queue = a.queue[1:]
+		w.admitted = true
+		a.inflight++
+		close(w.ready)
+	}
+}
+
+// Release ends an attempt. Its latency counts towards the current window
+// when the attempt started after the last change of the limit; a window
+// ends after as many samples as the limit (at least minWindow), or at the
+// first failure, and the rules then decide the next limit.
+func (a *Adaptive) Release(latency time.Duration, r Result) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.inflight--
+	now := a.now()
+	if r != Ignored && !now.Add(-latency).Before(a.changed) {
+		if r == Failed {
+			a.win.failed++
+		} else {
+			a.win.samples++
+			a.win.total += latency
+		}
+		if a.win.failed > 0 || a.win.samples >= max(a.rules.limit, minWindow) {
+			a.decide(now)
+		}
+	}
+	a.admit()
+}
+
+// decide applies the rules to the window that ended; the lock is held.
+func (a *Adaptive) decide(now time.Time) {
+	w := a.win
+	a.win = window{saturated: len(a.queue) > 0 || a.inflight >= a.rules.limit}
+	before := a.rules.limit
+	why := a.rules.next(w)
+	if a.rules.limit == before {
+		return
+	}
+	a.changed = now
+	a.current.Store(int64(a.rules.limit))
+	ev := a.log.Debug()
+	if now.Sub(a.infoAt) >= infoEvery && a.rules.limit != a.infoLast {
+		ev = a.log.Info()
+		a.infoAt, a.infoLast = now, a.rules.limit
+	}
+	ev.Int("limit", a.rules.limit).Int("was", before).Str("why", why).
+		Float64("latency_ms", ms(w.mean())).Float64("lowest_ms", ms(a.rules.lowest)).
+		Msg("requests in flight at once")
+}
+
+func ms(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }
+
+// minWindow is the fewest samples a window has: fewer would be noise.
+const minWindow = 8
+
+// window is what the attempts of one window said.
+type window struct {
+	samples   int
+	total     time.Duration // of the samples' latencies
+	failed    int
+	saturated bool // the limit was reached: more attempts wanted to go
+}
+
+func (w window) mean() time.Duration {
+	if w.samples == 0 {
+		return 0
+	}
+	return w.total / time.Duration(w.samples)
+}
+
+// The rules' constants.
+const (
+	// tolerance is how far above the lowest latency seen a window's mean
+	// latency may be before the limit stops growing; twice it, and the
+	// limit shrinks.
+	tolerance = 0.1
+	// failedRatio is what the limit is multiplied by after a failure.
+	failedRatio = 0.75
+	// patience is how many calm windows in a row the limit waits before it
+	// grows by one, once latency has made it shrink: the limit probes
+	// above what the server takes only now and then. Until then it grows
+	// after every calm window.
+	patience = 4
+)
+
+// rules decide the limit from one window to the next. With g the ratio of
+// a window's mean latency to the lowest mean latency seen:
+//   - a failure multiplies the limit by failedRatio;
+//   - g <= 1 + tolerance (calm) and the limit reached: one more, after every
+//     calm window until latency first made the limit shrink, then after
+//     patience calm windows in a row;
+//   - g > 1 + 2*tolerance (the server queues): the limit times
+//     (1 + tolerance) / g, the concurrency the server serves at that
+//     latency, and at least one less;
+//   - otherwise it holds.
+//
+// The limit stays within [1, max].
+type rules struct {
+	limit, max int
+	lowest     time.Duration // the lowest window mean seen
+	calm       int           // calm windows in a row
+	settled    bool          // latency has made the limit shrink once
+}
+
+func newRules(initial, ceiling int) rules {
+	return rules{limit: max(1, min(initial, ceiling)), max: max(1, ceiling)}
+}
+
+// next moves the limit after window w and says why.
+func (r *rules) next(w window) string {
+	if w.failed > 0 {
+		r.calm = 0
+		r.set(int(float64(r.limit) * failedRatio))
+		return "failures"
+	}
+	if w.samples == 0 {
+		return ""
+	}
+	mean := w.mean()
+	if r.lowest == 0 || mean < r.lowest {
+		r.lowest = mean
+	}
+	g := float64(mean) / float64(max(r.lowest, 1))
+	switch {
+	case g > 1+2*tolerance:
+		r.calm, r.settled = 0, true
+		r.set(min(r.limit-1, int(float64(r.limit)*(1+tolerance)/g)))
+		return "latency climbed"
+	case g <= 1+tolerance:
+		if !w.saturated {
+			return ""
+		}
+		r.calm++
+		if r.settled && r.calm < patience {
+			return ""
+		}
+		r.calm = 0
+		r.set(r.limit + 1)
+		return "latency near the lowest"
+	default:
+		r.calm = 0
+		return ""
+	}
+}
+
+func (r *rules) set(n int) { r.limit = max(1, min(n, r.max)) }
