@@ -11,6 +11,7 @@ package pacing
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -74,7 +75,11 @@ type Adaptive struct {
 	inflight int
 	queue    []*waiter
 	win      window
-	changed  time.Time // when the limit last changed: attempts started before it are not samples of the new limit
+	// changed is when the limit last changed, or, after it shrank, when
+	// the attempts in flight fell to it: attempts started before are not
+	// samples of the new limit (they queued behind more attempts).
+	changed  time.Time
+	draining bool      // the limit shrank, and more attempts than it are in flight
 	infoAt   time.Time // when the limit was last logged at info level
 	infoLast int
 }
@@ -171,14 +176,16 @@ func (a *Adaptive) Release(latency time.Duration, r Result) {
 	defer a.mu.Unlock()
 	a.inflight--
 	now := a.now()
-	if r != Ignored && !now.Add(-latency).Before(a.changed) {
+	if a.draining && a.inflight <= a.rules.limit {
+		a.draining, a.changed = false, now
+	}
+	if r != Ignored && !a.draining && !now.Add(-latency).Before(a.changed) {
 		if r == Failed {
 			a.win.failed++
 		} else {
-			a.win.samples++
-			a.win.total += latency
+			a.win.latencies = append(a.win.latencies, latency)
 		}
-		if a.win.failed > 0 || a.win.samples >= max(a.rules.limit, minWindow) {
+		if a.win.failed > 0 || len(a.win.latencies) >= max(a.rules.limit, minWindow) {
 			a.decide(now)
 		}
 	}
@@ -188,13 +195,14 @@ func (a *Adaptive) Release(latency time.Duration, r Result) {
 // decide applies the rules to the window that ended; the lock is held.
 func (a *Adaptive) decide(now time.Time) {
 	w := a.win
-	a.win = window{saturated: len(a.queue) > 0 || a.inflight >= a.rules.limit}
 	before := a.rules.limit
 	why := a.rules.next(w)
+	a.win = window{latencies: w.latencies[:0], saturated: len(a.queue) > 0 || a.inflight >= a.rules.limit}
 	if a.rules.limit == before {
 		return
 	}
 	a.changed = now
+	a.draining = a.inflight > a.rules.limit
 	a.current.Store(int64(a.rules.limit))
 	ev := a.log.Debug()
 	if now.Sub(a.infoAt) >= infoEvery && a.rules.limit != a.infoLast {
@@ -202,7 +210,7 @@ func (a *Adaptive) decide(now time.Time) {
 		a.infoAt, a.infoLast = now, a.rules.limit
 	}
 	ev.Int("limit", a.rules.limit).Int("was", before).Str("why", why).
-		Float64("latency_ms", ms(w.mean())).Float64("lowest_ms", ms(a.rules.lowest)).
+		Float64("latency_ms", ms(a.rules.last)).Float64("lowest_ms", ms(a.rules.lowest)).
 		Msg("requests in flight at once")
 }
 
@@ -213,25 +221,40 @@ const minWindow = 8
 
 // window is what the attempts of one window said.
 type window struct {
-	samples   int
-	total     time.Duration // of the samples' latencies
+	latencies []time.Duration // of the attempts answered
 	failed    int
 	saturated bool // the limit was reached: more attempts wanted to go
 }
 
-func (w window) mean() time.Duration {
-	if w.samples == 0 {
+// latency is the window's latency: the mean of its latencies, each at most
+// twice their median. The mean is what follows the queue (by Little's law
+// it is the attempts in flight over the server's throughput, however the
+// waits are spread among requests); the cap keeps a rare stall (a busy
+// client machine, a new connection) from passing for a queue. It sorts
+// the latencies.
+func (w window) latency() time.Duration {
+	n := len(w.latencies)
+	if n == 0 {
 		return 0
 	}
-	return w.total / time.Duration(w.samples)
+	slices.Sort(w.latencies)
+	ceiling := 2 * w.latencies[n/2]
+	var total time.Duration
+	for _, d := range w.latencies {
+		total += min(d, ceiling)
+	}
+	return total / time.Duration(n)
 }
 
 // The rules' constants.
 const (
-	// tolerance is how far above the lowest latency seen a window's mean
+	// tolerance is how far above the lowest latency seen a window's
 	// latency may be before the limit stops growing; twice it, and the
 	// limit shrinks.
 	tolerance = 0.1
+	// slack is added to the tolerance: a latency of a few milliseconds
+	// varies by more than 10% with the client's own load.
+	slack = time.Millisecond
 	// failedRatio is what the limit is multiplied by after a failure.
 	failedRatio = 0.75
 	// patience is how many calm windows in a row the limit waits before it
@@ -241,23 +264,32 @@ const (
 	patience = 4
 )
 
-// rules decide the limit from one window to the next. With g the ratio of
-// a window's mean latency to the lowest mean latency seen:
+// rules decide the limit from one window to the next, from the window's
+// latency (window.latency) and the lowest seen, L (the lowest that two
+// windows in a row stayed under):
 //   - a failure multiplies the limit by failedRatio;
-//   - g <= 1 + tolerance (calm) and the limit reached: one more, after every
-//     calm window until latency first made the limit shrink, then after
-//     patience calm windows in a row;
-//   - g > 1 + 2*tolerance (the server queues): the limit times
-//     (1 + tolerance) / g, the concurrency the server serves at that
-//     latency, and at least one less;
-//   - otherwise it holds.
+//   - at most L*(1+tolerance)+slack (calm) with the limit reached: one
+//     more, after every calm window until latency first made the limit
+//     shrink, then after patience calm windows in a row;
+//   - above L*(1+2*tolerance)+2*slack two windows in a row, or above twice
+//     the calm latency once (the server queues): the limit times
+//     the calm latency over the window's, the concurrency the server serves
+//     at that latency, and at least one less;
+//   - otherwise it holds;
+//   - but above the calm latency when the limit is 1, or when it shrank
+//     since the last calm window and latency did not come down by half
+//     what that should have brought, the server is slower for reasons of
+//     its own: the latency now is the one to hold to.
 //
 // The limit stays within [1, max].
 type rules struct {
 	limit, max int
-	lowest     time.Duration // the lowest window mean seen
+	lowest     time.Duration // the lowest latency of two windows in a row seen (or held to)
+	last       time.Duration // the last window's latency
 	calm       int           // calm windows in a row
+	high       int           // windows in a row above the climb
 	settled    bool          // latency has made the limit shrink once
+	expect     time.Duration // after a shrink, until a calm window: the latency it should bring at most; 0 otherwise
 }
 
 func newRules(initial, ceiling int) rules {
@@ -267,24 +299,42 @@ func newRules(initial, ceiling int) rules {
 // next moves the limit after window w and says why.
 func (r *rules) next(w window) string {
 	if w.failed > 0 {
-		r.calm = 0
+		r.calm, r.high, r.expect = 0, 0, 0
 		r.set(int(float64(r.limit) * failedRatio))
 		return "failures"
 	}
-	if w.samples == 0 {
+	if len(w.latencies) == 0 {
 		return ""
 	}
-	mean := w.mean()
-	if r.lowest == 0 || mean < r.lowest {
-		r.lowest = mean
+	prev := r.last
+	r.last = w.latency()
+	// The lowest latency held two windows in a row: one lucky window on a
+	// noisy machine is not the server's.
+	if sustained := max(prev, r.last); r.lowest == 0 || sustained < r.lowest {
+		r.lowest = sustained
 	}
-	g := float64(mean) / float64(max(r.lowest, 1))
+	calm := r.lowest + time.Duration(float64(r.lowest)*tolerance) + slack
+	if r.last > calm && (r.limit == 1 || (r.expect > 0 && r.last > r.expect)) {
+		// Fewer attempts did not bring latency down, or cannot: the server
+		// is slower for reasons of its own.
+		r.lowest, r.expect, r.high, r.calm = r.last, 0, 0, 0
+		return "server slower at any limit"
+	}
 	switch {
-	case g > 1+2*tolerance:
-		r.calm, r.settled = 0, true
-		r.set(min(r.limit-1, int(float64(r.limit)*(1+tolerance)/g)))
+	case r.last > r.lowest+time.Duration(float64(r.lowest)*2*tolerance)+2*slack:
+		r.calm = 0
+		r.high++
+		if r.high < 2 && r.last <= 2*calm {
+			return "" // once may be noise; twice in a row, or twice the calm latency, is not
+		}
+		from := r.limit
+		r.settled = true
+		r.set(min(r.limit-1, int(float64(r.limit)*float64(calm)/float64(r.last))))
+		// Latency in proportion to the limit, were it all queueing here.
+		r.expect = r.last - (r.last-r.last*time.Duration(r.limit)/time.Duration(from))/2
 		return "latency climbed"
-	case g <= 1+tolerance:
+	case r.last <= calm:
+		r.expect, r.high = 0, 0
 		if !w.saturated {
 			return ""
 		}
@@ -296,7 +346,7 @@ func (r *rules) next(w window) string {
 		r.set(r.limit + 1)
 		return "latency near the lowest"
 	default:
-		r.calm = 0
+		r.calm, r.high = 0, 0
 		return ""
 	}
 }

@@ -117,32 +117,42 @@ func TestAcquireGivesUp(t *testing.T) {
 }
 
 // TestLimiterFollowsLatency drives the limiter through rounds of attempts
-// on a fake clock: it grows under steady latency, shrinks when latency
-// doubles and after a failure, never passes its ceiling, and ignores what
-// Ignored attempts and attempts started before a change say.
+// on a fake clock: it grows under steady latency up to its ceiling,
+// shrinks when latency doubles for two windows, holds when shrinking does not bring
+// latency down (the server is slower for reasons of its own), shrinks
+// after a failure, and ignores what Ignored attempts and attempts started
+// before a change say.
 func TestLimiterFollowsLatency(t *testing.T) {
 	const ms = time.Millisecond
 	var logs bytes.Buffer
-	a, c := newTestLimiter(2, 6, zerolog.New(&logs))
-	// A window is at least 8 samples: 4 rounds at 2, 3 at 3, ...
+	// A ceiling of 8, a window's samples: once there, a round is a window.
+	a, c := newTestLimiter(2, 8, zerolog.New(&logs))
 	for range 30 {
 		round(t, a, c, 10*ms, Answered)
 	}
-	if got := a.Limit(); got != 6 {
-		t.Fatalf("after steady latency, limit %d, want the ceiling 6", got)
+	if got := a.Limit(); got != 8 {
+		t.Fatalf("after steady latency, limit %d, want the ceiling 8", got)
 	}
 	for range 10 {
 		round(t, a, c, 10*ms, Ignored)
 	}
-	if got := a.Limit(); got != 6 {
-		t.Fatalf("after ignored attempts, limit %d, want 6 still", got)
+	if got := a.Limit(); got != 8 {
+		t.Fatalf("after ignored attempts, limit %d, want 8 still", got)
 	}
-	for range 2 {
+	round(t, a, c, 20*ms, Answered)
+	if got := a.Limit(); got != 8 {
+		t.Fatalf("after one window of twice the latency, limit %d, want 8 (it may be noise)", got)
+	}
+	round(t, a, c, 20*ms, Answered)
+	// Twice in a row: 8 * (11 ms + 1 ms) / 20 ms = 4.8.
+	if got := a.Limit(); got != 4 {
+		t.Fatalf("after latency doubled, limit %d, want 4", got)
+	}
+	for range 4 {
 		round(t, a, c, 20*ms, Answered)
 	}
-	// 6 * 1.1 / 2 = 3.3.
-	if got := a.Limit(); got != 3 {
-		t.Fatalf("after latency doubled, limit %d, want 3", got)
+	if got := a.Limit(); got != 4 {
+		t.Fatalf("latency stayed at 20 ms at 4: limit %d, want 4 held", got)
 	}
 	// An attempt that started before the change says nothing of the new
 	// limit, even a failed one.
@@ -150,15 +160,15 @@ func TestLimiterFollowsLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Release(time.Hour, Failed)
-	if got := a.Limit(); got != 3 {
-		t.Fatalf("after a failure of an attempt older than the change, limit %d, want 3", got)
+	if got := a.Limit(); got != 4 {
+		t.Fatalf("after a failure of an attempt older than the change, limit %d, want 4", got)
 	}
 	round(t, a, c, 10*ms, Failed)
-	if got := a.Limit(); got != 2 {
-		t.Fatalf("after a failure, limit %d, want 2 (3 * 0.75)", got)
+	if got := a.Limit(); got != 3 {
+		t.Fatalf("after a failure, limit %d, want 3 (4 * 0.75)", got)
 	}
 	out := logs.String()
-	if !strings.Contains(out, `"limit":6`) || !strings.Contains(out, `"why":"latency climbed"`) || !strings.Contains(out, `"why":"failures"`) {
+	if !strings.Contains(out, `"limit":8`) || !strings.Contains(out, `"why":"latency climbed"`) || !strings.Contains(out, `"why":"failures"`) {
 		t.Errorf("the changes are not logged: %s", out)
 	}
 	if n := strings.Count(out, `"level":"info"`); n != 1 {

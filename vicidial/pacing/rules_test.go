@@ -5,8 +5,20 @@ import (
 	"time"
 )
 
-// steady is a saturated window of mean latency d.
-func steady(d time.Duration) window { return window{samples: 10, total: 10 * d, saturated: true} }
+// steady is a saturated window of latency d: 10 samples around d, two of
+// them delayed far more (a busy client machine), which changes nothing.
+func steady(d time.Duration) window {
+	w := window{saturated: true}
+	for i := range 10 {
+		switch i {
+		case 3, 7:
+			w.latencies = append(w.latencies, 3*d)
+		default:
+			w.latencies = append(w.latencies, d+time.Duration(i%3)*d/100)
+		}
+	}
+	return w
+}
 
 func repeat(w window, n int) []window {
 	out := make([]window, n)
@@ -25,29 +37,45 @@ func concat(ws ...[]window) []window {
 }
 
 func TestRules(t *testing.T) {
-	const ms = time.Millisecond
-	failed := window{samples: 3, total: 30 * ms, failed: 1, saturated: true}
-	idle := window{samples: 10, total: 100 * ms} // the limit was never reached
+	// Latencies of 100 ms and more, where the slack of 1 ms is small.
+	const unit = 10 * time.Millisecond
+	failed := window{latencies: []time.Duration{unit, unit, unit}, failed: 1, saturated: true}
+	idle := steady(10 * unit)
+	idle.saturated = false // the limit was never reached
 	tests := []struct {
 		name             string
 		initial, ceiling int
 		windows          []window
 		want             int
 	}{
-		{"grows under steady latency", 2, 16, repeat(steady(10*ms), 5), 7},
-		{"grows within the tolerance", 2, 16, concat(repeat(steady(10*ms), 1), repeat(steady(11*ms), 4)), 7},
-		{"never above the ceiling", 2, 8, repeat(steady(10*ms), 50), 8},
+		{"grows under steady latency", 2, 16, repeat(steady(10*unit), 5), 7},
+		{"grows within the tolerance", 2, 16, concat(repeat(steady(10*unit), 1), repeat(steady(11*unit), 4)), 7},
+		{"never above the ceiling", 2, 8, repeat(steady(10*unit), 50), 8},
 		{"does not grow when the limit is not reached", 2, 16, repeat(idle, 10), 2},
-		{"holds when latency is a little high", 2, 16, concat(repeat(steady(10*ms), 6), repeat(steady(11500*time.Microsecond), 10)), 8},
-		// 10 in flight at twice the latency: the server serves about 5.
-		{"shrinks on a climb, in proportion", 2, 16, concat(repeat(steady(10*ms), 8), repeat(steady(20*ms), 1)), 5},
-		{"a climb takes at least one off", 2, 16, concat(repeat(steady(10*ms), 2), repeat(steady(12500*time.Microsecond), 1)), 3},
-		{"never below 1", 4, 16, concat(repeat(steady(10*ms), 1), repeat(steady(time.Second), 10)), 1},
-		{"shrinks on failures", 2, 16, concat(repeat(steady(10*ms), 6), []window{failed}), 6},
+		{"holds when latency is a little high", 2, 16, concat(repeat(steady(10*unit), 6), repeat(steady(unit*115/10), 10)), 8},
+		// 10 in flight at twice the latency, two windows in a row: the
+		// server serves about 5.
+		{"shrinks on a climb, in proportion", 2, 16, concat(repeat(steady(10*unit), 8), repeat(steady(20*unit), 2)), 5},
+		{"one high window may be noise", 2, 16, concat(repeat(steady(10*unit), 8), repeat(steady(20*unit), 1)), 10},
+		{"a climb to more than twice shrinks at once", 2, 16, concat(repeat(steady(10*unit), 8), repeat(steady(30*unit), 1)), 3},
+		{"a climb takes at least one off", 2, 16, concat(repeat(steady(10*unit), 2), repeat(steady(unit*125/10), 2)), 3},
+		{"never below 1", 4, 16, concat(repeat(steady(10*unit), 1), repeat(steady(time.Second), 1)), 1},
+		// From 8 at 10 unit to 4 at 20 unit: had it been queueing here, 4 would
+		// bring it to 10 unit; it stays at 20: the server is slower at any
+		// limit, and 20 unit is the latency to hold to from then on.
+		{"a slower server is held to", 2, 16, concat(repeat(steady(10*unit), 6), repeat(steady(20*unit), 10)), 5},
+		// 16 at 40 unit -> 4, which should bring 25 unit at most: 15 unit is
+		// better, but still high: 4 * 1.1 / 1.5 -> 2.
+		{"shrinks again when shrinking helps", 2, 16, concat(repeat(steady(10*unit), 14), repeat(steady(40*unit), 1), repeat(steady(15*unit), 1)), 2},
+		// Down to 1 by failures, then a latency a little above the calm
+		// one: at 1, it is the server's own.
+		{"at 1, a little high is held to", 2, 16, concat(repeat(steady(10*unit), 2), repeat(failed, 3), repeat(steady(unit*115/10), 4)), 4},
+		{"at 1, a slower server is held to", 1, 16, concat(repeat(steady(10*unit), 1), repeat(steady(30*unit), 6)), 2},
+		{"shrinks on failures", 2, 16, concat(repeat(steady(10*unit), 6), []window{failed}), 6},
 		{"failures never take it below 1", 1, 16, repeat(failed, 5), 1},
 		// After the climb to 5, patience: one more every 4 calm windows.
-		{"recovers after a climb", 2, 16, concat(repeat(steady(10*ms), 8), repeat(steady(20*ms), 1), repeat(steady(10*ms), 12)), 8},
-		{"recovers up to the ceiling", 2, 6, concat(repeat(steady(10*ms), 4), repeat(steady(40*ms), 3), repeat(steady(10*ms), 40)), 6},
+		{"recovers after a climb", 2, 16, concat(repeat(steady(10*unit), 8), repeat(steady(20*unit), 2), repeat(steady(10*unit), 12)), 8},
+		{"recovers up to the ceiling", 2, 6, concat(repeat(steady(10*unit), 4), repeat(steady(40*unit), 3), repeat(steady(10*unit), 40)), 6},
 		{"a window without samples changes nothing", 3, 16, []window{{saturated: true}}, 3},
 		{"the ceiling bounds the start", 10, 4, nil, 4},
 	}
