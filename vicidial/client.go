@@ -1,6 +1,7 @@
 package vicidial
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -61,7 +62,7 @@ type Config struct {
 type Client struct {
 	cfg      Config
 	endpoint string
-	http     *http.Client
+	rt       http.RoundTripper // carries each attempt: see send
 	log      zerolog.Logger
 	attempts atomic.Int64
 }
@@ -87,8 +88,13 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
+	var rt http.RoundTripper
+	if hc := cfg.HTTPClient; hc != nil {
+		rt = hc.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+	} else {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns = 128
 		tr.MaxIdleConnsPerHost = 64
@@ -111,17 +117,10 @@ func New(cfg Config) (*Client, error) {
 			}
 			tr.TLSClientConfig = tc
 		}
-		hc = &http.Client{Transport: tr, CheckRedirect: refuseRedirect}
+		rt = tr
 	}
-	return &Client{cfg: cfg, endpoint: endpoint, http: hc, log: cfg.Logger}, nil
+	return &Client{cfg: cfg, endpoint: endpoint, rt: rt, log: cfg.Logger}, nil
 }
-
-// refuseRedirect stops the client from following a redirect. Go turns a
-// redirected POST into a GET without its form (so VICIdial would answer
-// "Login incorrect" for an empty user, a misleading error), and a 307 or 308
-// would send the API password on to wherever the server points, https or
-// not. The 3xx answer becomes a *ResponseError that names the new location.
-func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // endpointURL completes a base URL with EndpointPath: "https://host",
 // "https://host/vicidial/" and the full endpoint URL all name the same API.
@@ -194,6 +193,50 @@ func (f *form) parse(body []byte) (Line, error) {
 	return ParseLine([]byte(f.redactor().redact(string(body))))
 }
 
+// encode is f.values.Encode() (the same bytes: keys sorted, escaped as
+// url.QueryEscape does), made with one allocation for the keys' order and
+// one for the result.
+func (f *form) encode() []byte {
+	keys := make([]string, 0, formFields)
+	size := 0
+	for k, vs := range f.values {
+		keys = append(keys, k)
+		for _, v := range vs {
+			size += len(k) + len(v) + 2
+		}
+	}
+	slices.Sort(keys)
+	buf := make([]byte, 0, size+size/4)
+	for _, k := range keys {
+		for _, v := range f.values[k] {
+			if len(buf) > 0 {
+				buf = append(buf, '&')
+			}
+			buf = appendQueryEscape(buf, k)
+			buf = append(buf, '=')
+			buf = appendQueryEscape(buf, v)
+		}
+	}
+	return buf
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape does: letters,
+// digits and -_.~ as they are, a space as +, every other byte as %XX.
+func appendQueryEscape(buf []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			buf = append(buf, c)
+		case c == ' ':
+			buf = append(buf, '+')
+		default:
+			buf = append(buf, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return buf
+}
+
 func (f *form) set(k, v string) {
 	if v != "" {
 		f.values.Set(k, v)
@@ -207,8 +250,12 @@ func (f *form) secret(k string, s Secret) {
 	}
 }
 
+// formFields is room for the fields of most requests (add_user sends up to 14),
+// so that their form's map does not grow.
+const formFields = 16
+
 func (c *Client) newForm(function string) *form {
-	f := &form{values: url.Values{}}
+	f := &form{values: make(url.Values, formFields)}
 	f.values.Set("source", c.cfg.Source)
 	f.values.Set("user", c.cfg.User)
 	f.secret("pass", c.cfg.Pass)
@@ -455,25 +502,33 @@ func pacingResult(ctx context.Context, err error) pacing.Result {
 func (c *Client) send(ctx context.Context, function, login string, f *form) ([]byte, error) {
 	actx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errAttemptTimeout)
 	defer cancel()
-	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), http.MethodPost, c.endpoint,
-		strings.NewReader(f.values.Encode()))
+	tr := &wroteTrace{}
+	tr.trace.WroteRequest = tr.wroteRequest
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, &tr.trace), http.MethodPost, c.endpoint,
+		bytes.NewReader(f.encode()))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", function, err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("User-Agent", "vicionboard")
+	// Shared, never changed: the transport only reads a request's header.
+	req.Header["Content-Type"] = formContentType
+	req.Header["User-Agent"] = userAgent
 	start := time.Now()
 	c.attempts.Add(1)
-	resp, err := c.http.Do(req)
+	// Straight to the transport, not through an http.Client: a redirect is
+	// never followed (Go turns a redirected POST into a GET without its
+	// form, so VICIdial would answer "Login incorrect" for an empty user, a
+	// misleading error, and a 307 or 308 would send the API password on to
+	// wherever the server points, https or not: the 3xx answer becomes a
+	// *ResponseError that names the new location), the context times the
+	// attempt out, and no header is copied for redirects that never come.
+	resp, err := c.rt.RoundTrip(req)
 	if err != nil {
-		c.log.Debug().Str("function", function).Str("login", login).Bool("sent", wrote.Load()).Dur("took", time.Since(start)).Msg("request failed")
+		c.log.Debug().Str("function", function).Str("login", login).Bool("sent", tr.wrote.Load()).Dur("took", time.Since(start)).Msg("request failed")
 		cause := err
 		if errors.Is(err, context.DeadlineExceeded) && context.Cause(actx) == errAttemptTimeout && ctx.Err() == nil {
 			cause = fmt.Errorf("%w after %s", errAttemptTimeout, c.cfg.Timeout)
 		}
-		return nil, &TransportError{Op: function, Sent: wrote.Load(), Err: f.redactor().redactErr(stripURL(cause))}
+		return nil, &TransportError{Op: function, Sent: tr.wrote.Load(), Err: f.redactor().redactErr(stripURL(cause))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -485,11 +540,27 @@ func (c *Client) send(ctx context.Context, function, login string, f *form) ([]b
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.statusError(resp, body, f)
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, &ResponseError{Kind: KindEmptyBody, Status: resp.StatusCode}
 	}
 	return body, nil
 }
+
+// The header values of every request.
+var (
+	formContentType = []string{"application/x-www-form-urlencoded"}
+	userAgent       = []string{"vicionboard"}
+)
+
+// wroteTrace records whether a request was written, all of it: a failure
+// after that may have reached the server and is not resent. One
+// allocation holds the flag and the hook.
+type wroteTrace struct {
+	wrote atomic.Bool
+	trace httptrace.ClientTrace
+}
+
+func (t *wroteTrace) wroteRequest(httptrace.WroteRequestInfo) { t.wrote.Store(true) }
 
 // statusError describes a non-200 answer; a complete SUCCESS line in it
 // means the account was created anyway.
