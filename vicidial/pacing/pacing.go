@@ -86,12 +86,15 @@ type Adaptive struct {
 
 var _ Limiter = (*Adaptive)(nil)
 
-// waiter is an Acquire waiting for its turn; ready is closed when it is
-// admitted.
+// waiter is an Acquire waiting for its turn; ready receives a token when
+// it is admitted. Waiters are reused: with more callers than the limit,
+// every attempt waits.
 type waiter struct {
 	ready    chan struct{}
 	admitted bool
 }
+
+var waiters = sync.Pool{New: func() any { return &waiter{ready: make(chan struct{}, 1)} }}
 
 // infoEvery is how often, at most, a change of the limit is logged at info
 // level (every change is logged at debug level).
@@ -130,17 +133,20 @@ func (a *Adaptive) Acquire(ctx context.Context) error {
 		a.mu.Unlock()
 		return nil
 	}
-	w := &waiter{ready: make(chan struct{})}
+	w := waiters.Get().(*waiter)
+	w.admitted = false
 	a.queue = append(a.queue, w)
 	a.win.saturated = true
 	a.mu.Unlock()
 	select {
 	case <-w.ready:
+		waiters.Put(w)
 		return nil
 	case <-ctx.Done():
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		if w.admitted {
+			<-w.ready // the token admit sent
 			a.inflight--
 			a.admit()
 		} else {
@@ -151,6 +157,7 @@ func (a *Adaptive) Acquire(ctx context.Context) error {
 				}
 			}
 		}
+		waiters.Put(w)
 		return ctx.Err()
 	}
 }
@@ -163,7 +170,7 @@ func (a *Adaptive) admit() {
 		a.queue = a.queue[1:]
 		w.admitted = true
 		a.inflight++
-		close(w.ready)
+		w.ready <- struct{}{}
 	}
 }
 
