@@ -91,8 +91,11 @@ func buildBinary(dir string) (string, error) {
 
 // startSimulator starts `vicionboard simulate` on a free loopback port and
 // returns its base URL, and the function that stops it.
-func startSimulator(bin string) (string, func(), error) {
-	cmd := exec.Command(bin, "simulate", "--listen", "127.0.0.1:0", "--log-level", "warn")
+func startSimulator(bin string) (string, func(), error) { return startSimulatorArgs(bin) }
+
+// startSimulatorArgs is startSimulator with more flags of simulate.
+func startSimulatorArgs(bin string, args ...string) (string, func(), error) {
+	cmd := exec.Command(bin, append([]string{"simulate", "--listen", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err
