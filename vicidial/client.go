@@ -49,10 +49,12 @@ type Config struct {
 	// Pacer bounds the HTTP attempts in flight at once, retries included:
 	// each waits for its turn after the Limiter's, and tells it its
 	// latency. nil = as many as the callers send.
-	Pacer      pacing.Limiter
-	HTTPClient *http.Client // optional
-	CAFile     string       // extra PEM CA for HTTPS
-	Insecure   bool         // skip TLS verification
+	Pacer pacing.Limiter
+	// HTTPClient is optional: its Transport carries the requests (its
+	// redirect policy, jar and timeout are not used: see Client.send).
+	HTTPClient *http.Client
+	CAFile     string // extra PEM CA for HTTPS
+	Insecure   bool   // skip TLS verification
 	Logger     zerolog.Logger
 	// Sleep waits between retries; default a ctx-aware timer (tests replace it).
 	Sleep func(ctx context.Context, d time.Duration) error

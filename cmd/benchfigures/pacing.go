@@ -83,15 +83,11 @@ func runBare(url, prefix string, rows int) (time.Duration, error) {
 // in its own process, against `vicionboard simulate --latency 2ms` in a
 // third. Runs alternate, and the ratio is taken pair by pair.
 func cpuPerRow() ([]figure, error) {
-	dir, err := diskDir()
+	dir, bin, remove, err := builtOnDisk()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := buildBinary(dir)
-	if err != nil {
-		return nil, err
-	}
+	defer remove()
 	url, stop, err := startSimulatorArgs(bin, "--latency", cpuLatency)
 	if err != nil {
 		return nil, err
@@ -135,15 +131,11 @@ func fixed0(s spread) string {
 // of adaptive runs with the defaults and with a ceiling far above the
 // capacity, nothing set for the server.
 func adaptiveSweep() ([]figure, error) {
-	dir, err := diskDir()
+	dir, bin, remove, err := builtOnDisk()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := buildBinary(dir)
-	if err != nil {
-		return nil, err
-	}
+	defer remove()
 	url, stop, err := startSimulatorArgs(bin, "--capacity", "8", "--latency", capLatency)
 	if err != nil {
 		return nil, err
@@ -223,15 +215,11 @@ type probe struct {
 // after it starts it is back within 20% of that. The same with
 // --no-adapt --workers 8 shows what not yielding does.
 func yielding() ([]figure, error) {
-	dir, err := diskDir()
+	dir, bin, remove, err := builtOnDisk()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := buildBinary(dir)
-	if err != nil {
-		return nil, err
-	}
+	defer remove()
 	figs := []figure{{fmt.Sprintf("10. yielding: simulate --capacity 8 --latency %s, live load on 4 slots from %s for %s, %d rows",
 		capLatency, yieldAt, yieldFor, yieldRows), "", "", true}}
 	for _, c := range []struct {

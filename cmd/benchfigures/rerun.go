@@ -23,15 +23,11 @@ const rerunRows = 1_000_000
 // from the ledger and nothing is sent. The figure is that second run's
 // peak RSS and duration; the first run's are shown for comparison.
 func rerunMemory() ([]figure, error) {
-	dir, err := diskDir()
+	dir, bin, remove, err := builtOnDisk()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := buildBinary(dir)
-	if err != nil {
-		return nil, err
-	}
+	defer remove()
 	url, stop, err := startSimulator(bin)
 	if err != nil {
 		return nil, err
@@ -78,6 +74,19 @@ func rerunMemory() ([]figure, error) {
 		{"   ledger file after the two runs", fmt.Sprintf("%.0f MiB (%.0f bytes/row/run)",
 			float64(size)/(1<<20), float64(size)/(2*rerunRows)), "", true},
 	}, nil
+}
+
+// builtOnDisk builds vicionboard into a new directory on a real disk
+// (diskDir), and returns both and the function that removes the directory.
+func builtOnDisk() (dir, bin string, remove func(), err error) {
+	if dir, err = diskDir(); err != nil {
+		return "", "", nil, err
+	}
+	if bin, err = buildBinary(dir); err != nil {
+		os.RemoveAll(dir)
+		return "", "", nil, err
+	}
+	return dir, bin, func() { os.RemoveAll(dir) }, nil
 }
 
 // buildBinary builds vicionboard into dir.
