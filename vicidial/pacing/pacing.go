@@ -53,20 +53,25 @@ type Limiter interface {
 const (
 	DefaultInitial = 2
 	DefaultMax     = 8
+	DefaultWindow  = 100 * time.Millisecond
 )
 
 // Config configures an Adaptive limiter.
 type Config struct {
 	Initial int // the starting limit; default DefaultInitial (gentle: a dialer's database also serves live calls)
 	Max     int // the ceiling (--workers); default DefaultMax
-	Logger  zerolog.Logger
-	Now     func() time.Time // default time.Now; tests replace it
+	// Window is the shortest a window of samples lasts; default
+	// DefaultWindow. A longer one averages a busy machine's stalls out.
+	Window time.Duration
+	Logger zerolog.Logger
+	Now    func() time.Time // default time.Now; tests replace it
 }
 
 // Adaptive is a concurrency limit that follows the server's latency (see
 // the package's doc and rules). It is safe for concurrent use.
 type Adaptive struct {
 	now     func() time.Time
+	window  time.Duration // the shortest window
 	log     zerolog.Logger
 	current atomic.Int64
 
@@ -111,9 +116,13 @@ func NewAdaptive(cfg Config) *Adaptive {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	a := &Adaptive{now: cfg.Now, log: cfg.Logger, rules: newRules(min(cfg.Initial, cfg.Max), cfg.Max)}
+	if cfg.Window <= 0 {
+		cfg.Window = DefaultWindow
+	}
+	a := &Adaptive{now: cfg.Now, log: cfg.Logger, window: cfg.Window, rules: newRules(min(cfg.Initial, cfg.Max), cfg.Max)}
 	a.current.Store(int64(a.rules.limit))
 	a.changed = a.now()
+	a.win.start = a.changed
 	a.infoLast = a.rules.limit
 	return a
 }
@@ -176,7 +185,8 @@ func (a *Adaptive) admit() {
 
 // Release ends an attempt. Its latency counts towards the current window
 // when the attempt started after the last change of the limit; a window
-// ends after as many samples as the limit (at least minWindow), or at the
+// ends after as many samples as the limit (at least minWindow) and its
+// shortest duration, or at the
 // first failure, and the rules then decide the next limit.
 func (a *Adaptive) Release(latency time.Duration, r Result) {
 	a.mu.Lock()
@@ -192,7 +202,7 @@ func (a *Adaptive) Release(latency time.Duration, r Result) {
 		} else {
 			a.win.latencies = append(a.win.latencies, latency)
 		}
-		if a.win.failed > 0 || len(a.win.latencies) >= max(a.rules.limit, minWindow) {
+		if a.win.failed > 0 || (len(a.win.latencies) >= max(a.rules.limit, minWindow) && now.Sub(a.win.start) >= a.window) {
 			a.decide(now)
 		}
 	}
@@ -204,7 +214,7 @@ func (a *Adaptive) decide(now time.Time) {
 	w := a.win
 	before := a.rules.limit
 	why := a.rules.next(w)
-	a.win = window{latencies: w.latencies[:0], saturated: len(a.queue) > 0 || a.inflight >= a.rules.limit}
+	a.win = window{latencies: w.latencies[:0], start: now, saturated: len(a.queue) > 0 || a.inflight >= a.rules.limit}
 	if a.rules.limit == before {
 		return
 	}
@@ -230,7 +240,8 @@ const minWindow = 8
 type window struct {
 	latencies []time.Duration // of the attempts answered
 	failed    int
-	saturated bool // the limit was reached: more attempts wanted to go
+	saturated bool      // the limit was reached: more attempts wanted to go
+	start     time.Time // when the window began
 }
 
 // latency is the window's latency: the mean of its latencies, each at most

@@ -32,7 +32,7 @@ func (c *clock) advance(d time.Duration) {
 
 func newTestLimiter(initial, ceiling int, log zerolog.Logger) (*Adaptive, *clock) {
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	return NewAdaptive(Config{Initial: initial, Max: ceiling, Logger: log, Now: c.now}), c
+	return NewAdaptive(Config{Initial: initial, Max: ceiling, Window: time.Nanosecond, Logger: log, Now: c.now}), c
 }
 
 // round admits as many attempts as the limit, lets d pass and releases
@@ -207,5 +207,22 @@ func TestLimiterUnderConcurrency(t *testing.T) {
 	wg.Wait()
 	if peak > 3 || peak < 1 {
 		t.Errorf("peak in flight %d, want 1 to 3", peak)
+	}
+}
+
+// TestWindowLastsItsDuration: a window ends after its shortest duration,
+// not before, however many samples it has.
+func TestWindowLastsItsDuration(t *testing.T) {
+	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	a := NewAdaptive(Config{Initial: 2, Max: 8, Window: 100 * time.Millisecond, Now: c.now})
+	for i := range 9 { // 18 samples in 90 ms
+		round(t, a, c, 10*time.Millisecond, Answered)
+		if got := a.Limit(); got != 2 {
+			t.Fatalf("after %d ms, limit %d: the window ended before its 100 ms", (i+1)*10, got)
+		}
+	}
+	round(t, a, c, 10*time.Millisecond, Answered)
+	if got := a.Limit(); got != 3 {
+		t.Errorf("after 100 ms of calm, limit %d, want 3", got)
 	}
 }
