@@ -83,7 +83,8 @@ func TestProgressShowsTheLimit(t *testing.T) {
 	}
 }
 
-// TestAdaptiveRun: a run against a server of 3 slots with --workers 12
+// TestAdaptiveRun: a run against a server of 3 slots (10 ms each: 60 rows
+// last more than one 100 ms window) with --workers 12
 // creates every account, and logs the limit as it changes; with
 // --no-adapt --workers 3 no limit is logged.
 func TestAdaptiveRun(t *testing.T) {
@@ -95,7 +96,7 @@ func TestAdaptiveRun(t *testing.T) {
 		{[]string{"--no-adapt", "--workers", "3"}, false},
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			srv := vicidialtest.NewTestServer(t, vicidialtest.Options{Capacity: 3, Latency: 2 * time.Millisecond})
+			srv := vicidialtest.NewTestServer(t, vicidialtest.Options{Capacity: 3, Latency: 10 * time.Millisecond})
 			env := map[string]string{"VICIDIAL_URL": srv.URL, "VICIDIAL_API_USER": "6666", "VICIDIAL_API_PASS": "1234", "XDG_STATE_HOME": t.TempDir()}
 			dir := t.TempDir()
 			var b strings.Builder
