@@ -46,8 +46,8 @@ lint:
 	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 
-## bench: Go benchmarks, then the seven figures of the README's Performance section
-## (about 5 minutes on 2 cores; figure 6 creates 1,000,000 accounts, ~1.2 GB of
+## bench: Go benchmarks, then the ten figures of the README's Performance section
+## (about 9 minutes on 2 cores, figures 8-10 about 4 of them; figure 6 creates 1,000,000 accounts, ~1.2 GB of
 ## ledger in the temporary directory, removed afterwards).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...

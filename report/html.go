@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -131,8 +132,13 @@ func WriteHTMLFile(path string, d Data, p Page) (err error) {
 	if err := f.Chmod(FileMode); err != nil {
 		return fmt.Errorf("html report: %w", err)
 	}
-	if err := WriteHTML(f, d, p); err != nil {
+	// The template writes in small pieces: a few writes, not one a piece.
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := WriteHTML(bw, d, p); err != nil {
 		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("html report: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("html report: %w", err)

@@ -1,6 +1,7 @@
 package vicidial
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -21,6 +22,8 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
+
+	"github.com/vicionboard/vicionboard/vicidial/pacing"
 )
 
 // EndpointPath is where VICIdial serves the non-agent API.
@@ -36,16 +39,22 @@ const (
 
 // Config configures a Client.
 type Config struct {
-	URL        string        // server base URL (http://host[:port]) or the full endpoint URL
-	User       string        // API user
-	Pass       Secret        // API password
-	Source     string        // the source label, 2-20 characters; default "vicionboard"
-	Timeout    time.Duration // per HTTP attempt; default 30s
-	Retries    int           // extra attempts for failures that are safe to resend
-	Limiter    *rate.Limiter // paces every HTTP attempt, retries included; nil = unlimited
-	HTTPClient *http.Client  // optional
-	CAFile     string        // extra PEM CA for HTTPS
-	Insecure   bool          // skip TLS verification
+	URL     string        // server base URL (http://host[:port]) or the full endpoint URL
+	User    string        // API user
+	Pass    Secret        // API password
+	Source  string        // the source label, 2-20 characters; default "vicionboard"
+	Timeout time.Duration // per HTTP attempt; default 30s
+	Retries int           // extra attempts for failures that are safe to resend
+	Limiter *rate.Limiter // paces every HTTP attempt, retries included; nil = unlimited
+	// Pacer bounds the HTTP attempts in flight at once, retries included:
+	// each waits for its turn after the Limiter's, and tells it its
+	// latency. nil = as many as the callers send.
+	Pacer pacing.Limiter
+	// HTTPClient is optional: its Transport carries the requests (its
+	// redirect policy, jar and timeout are not used: see Client.send).
+	HTTPClient *http.Client
+	CAFile     string // extra PEM CA for HTTPS
+	Insecure   bool   // skip TLS verification
 	Logger     zerolog.Logger
 	// Sleep waits between retries; default a ctx-aware timer (tests replace it).
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -55,7 +64,7 @@ type Config struct {
 type Client struct {
 	cfg      Config
 	endpoint string
-	http     *http.Client
+	rt       http.RoundTripper // carries each attempt: see send
 	log      zerolog.Logger
 	attempts atomic.Int64
 }
@@ -81,8 +90,13 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
+	var rt http.RoundTripper
+	if hc := cfg.HTTPClient; hc != nil {
+		rt = hc.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+	} else {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
 		tr.MaxIdleConns = 128
 		tr.MaxIdleConnsPerHost = 64
@@ -105,17 +119,10 @@ func New(cfg Config) (*Client, error) {
 			}
 			tr.TLSClientConfig = tc
 		}
-		hc = &http.Client{Transport: tr, CheckRedirect: refuseRedirect}
+		rt = tr
 	}
-	return &Client{cfg: cfg, endpoint: endpoint, http: hc, log: cfg.Logger}, nil
+	return &Client{cfg: cfg, endpoint: endpoint, rt: rt, log: cfg.Logger}, nil
 }
-
-// refuseRedirect stops the client from following a redirect. Go turns a
-// redirected POST into a GET without its form (so VICIdial would answer
-// "Login incorrect" for an empty user, a misleading error), and a 307 or 308
-// would send the API password on to wherever the server points, https or
-// not. The 3xx answer becomes a *ResponseError that names the new location.
-func refuseRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 
 // endpointURL completes a base URL with EndpointPath: "https://host",
 // "https://host/vicidial/" and the full endpoint URL all name the same API.
@@ -151,6 +158,15 @@ func (c *Client) APIUser() string { return c.cfg.User }
 // Attempts returns how many HTTP requests the client has sent.
 func (c *Client) Attempts() int64 { return c.attempts.Load() }
 
+// Limit returns how many HTTP attempts the Pacer lets be in flight now, or
+// 0 without a Pacer.
+func (c *Client) Limit() int {
+	if c.cfg.Pacer == nil {
+		return 0
+	}
+	return c.cfg.Pacer.Limit()
+}
+
 // form holds a request's fields; secrets are kept apart to redact what the
 // server sends back.
 type form struct {
@@ -179,6 +195,50 @@ func (f *form) parse(body []byte) (Line, error) {
 	return ParseLine([]byte(f.redactor().redact(string(body))))
 }
 
+// encode is f.values.Encode() (the same bytes: keys sorted, escaped as
+// url.QueryEscape does), made with one allocation for the keys' order and
+// one for the result.
+func (f *form) encode() []byte {
+	keys := make([]string, 0, formFields)
+	size := 0
+	for k, vs := range f.values {
+		keys = append(keys, k)
+		for _, v := range vs {
+			size += len(k) + len(v) + 2
+		}
+	}
+	slices.Sort(keys)
+	buf := make([]byte, 0, size+size/4)
+	for _, k := range keys {
+		for _, v := range f.values[k] {
+			if len(buf) > 0 {
+				buf = append(buf, '&')
+			}
+			buf = appendQueryEscape(buf, k)
+			buf = append(buf, '=')
+			buf = appendQueryEscape(buf, v)
+		}
+	}
+	return buf
+}
+
+// appendQueryEscape appends s escaped as url.QueryEscape does: letters,
+// digits and -_.~ as they are, a space as +, every other byte as %XX.
+func appendQueryEscape(buf []byte, s string) []byte {
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '.', c == '~':
+			buf = append(buf, c)
+		case c == ' ':
+			buf = append(buf, '+')
+		default:
+			buf = append(buf, '%', hex[c>>4], hex[c&15])
+		}
+	}
+	return buf
+}
+
 func (f *form) set(k, v string) {
 	if v != "" {
 		f.values.Set(k, v)
@@ -192,8 +252,12 @@ func (f *form) secret(k string, s Secret) {
 	}
 }
 
+// formFields is room for the fields of most requests (add_user sends up to 14),
+// so that their form's map does not grow.
+const formFields = 16
+
 func (c *Client) newForm(function string) *form {
-	f := &form{values: url.Values{}}
+	f := &form{values: make(url.Values, formFields)}
 	f.values.Set("source", c.cfg.Source)
 	f.values.Set("user", c.cfg.User)
 	f.secret("pass", c.cfg.Pass)
@@ -392,8 +456,9 @@ func shouldRetry(err error) (bool, time.Duration) {
 
 var errAttemptTimeout = errors.New("request timed out")
 
-// attempt makes one HTTP request.
-func (c *Client) attempt(ctx context.Context, function, login string, f *form) ([]byte, error) {
+// attempt makes one HTTP request, in its turn: the rate limiter's, then
+// the pacer's, which learns its latency and outcome.
+func (c *Client) attempt(ctx context.Context, function, login string, f *form) (body []byte, err error) {
 	if c.cfg.Limiter != nil {
 		if err := c.cfg.Limiter.Wait(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -402,27 +467,70 @@ func (c *Client) attempt(ctx context.Context, function, login string, f *form) (
 			return nil, fmt.Errorf("%s: rate limiter: %w", function, err)
 		}
 	}
+	if p := c.cfg.Pacer; p != nil {
+		if err := p.Acquire(ctx); err != nil {
+			return nil, fmt.Errorf("%s: waiting for a turn to send: %w", function, err)
+		}
+		start := time.Now()
+		defer func() { p.Release(time.Since(start), pacingResult(ctx, err)) }()
+	}
+	return c.send(ctx, function, login, f)
+}
+
+// pacingResult says what an attempt's outcome tells the pacer: an answer
+// (an API error included) is a latency sample; a timeout, a transport
+// failure or a status of an overloaded server (429, 5xx) is a failure;
+// an attempt the caller gave up says nothing.
+func pacingResult(ctx context.Context, err error) pacing.Result {
+	if err == nil {
+		return pacing.Answered
+	}
+	if ctx.Err() != nil {
+		return pacing.Ignored
+	}
+	var tErr *TransportError
+	if errors.As(err, &tErr) {
+		return pacing.Failed
+	}
+	var rErr *ResponseError
+	if errors.As(err, &rErr) && rErr.Kind == KindHTTPStatus &&
+		(rErr.Status == http.StatusTooManyRequests || rErr.Status >= http.StatusInternalServerError) {
+		return pacing.Failed
+	}
+	return pacing.Answered
+}
+
+// send makes one HTTP request.
+func (c *Client) send(ctx context.Context, function, login string, f *form) ([]byte, error) {
 	actx, cancel := context.WithTimeoutCause(ctx, c.cfg.Timeout, errAttemptTimeout)
 	defer cancel()
-	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, trace), http.MethodPost, c.endpoint,
-		strings.NewReader(f.values.Encode()))
+	tr := &wroteTrace{}
+	tr.trace.WroteRequest = tr.wroteRequest
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(actx, &tr.trace), http.MethodPost, c.endpoint,
+		bytes.NewReader(f.encode()))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", function, err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("User-Agent", "vicionboard")
+	// Shared, never changed: the transport only reads a request's header.
+	req.Header["Content-Type"] = formContentType
+	req.Header["User-Agent"] = userAgent
 	start := time.Now()
 	c.attempts.Add(1)
-	resp, err := c.http.Do(req)
+	// Straight to the transport, not through an http.Client: a redirect is
+	// never followed (Go turns a redirected POST into a GET without its
+	// form, so VICIdial would answer "Login incorrect" for an empty user, a
+	// misleading error, and a 307 or 308 would send the API password on to
+	// wherever the server points, https or not: the 3xx answer becomes a
+	// *ResponseError that names the new location), the context times the
+	// attempt out, and no header is copied for redirects that never come.
+	resp, err := c.rt.RoundTrip(req)
 	if err != nil {
-		c.log.Debug().Str("function", function).Str("login", login).Bool("sent", wrote.Load()).Dur("took", time.Since(start)).Msg("request failed")
+		c.log.Debug().Str("function", function).Str("login", login).Bool("sent", tr.wrote.Load()).Dur("took", time.Since(start)).Msg("request failed")
 		cause := err
 		if errors.Is(err, context.DeadlineExceeded) && context.Cause(actx) == errAttemptTimeout && ctx.Err() == nil {
 			cause = fmt.Errorf("%w after %s", errAttemptTimeout, c.cfg.Timeout)
 		}
-		return nil, &TransportError{Op: function, Sent: wrote.Load(), Err: f.redactor().redactErr(stripURL(cause))}
+		return nil, &TransportError{Op: function, Sent: tr.wrote.Load(), Err: f.redactor().redactErr(stripURL(cause))}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
@@ -434,11 +542,27 @@ func (c *Client) attempt(ctx context.Context, function, login string, f *form) (
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.statusError(resp, body, f)
 	}
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, &ResponseError{Kind: KindEmptyBody, Status: resp.StatusCode}
 	}
 	return body, nil
 }
+
+// The header values of every request.
+var (
+	formContentType = []string{"application/x-www-form-urlencoded"}
+	userAgent       = []string{"vicionboard"}
+)
+
+// wroteTrace records whether a request was written, all of it: a failure
+// after that may have reached the server and is not resent. One
+// allocation holds the flag and the hook.
+type wroteTrace struct {
+	wrote atomic.Bool
+	trace httptrace.ClientTrace
+}
+
+func (t *wroteTrace) wroteRequest(httptrace.WroteRequestInfo) { t.wrote.Store(true) }
 
 // statusError describes a non-200 answer; a complete SUCCESS line in it
 // means the account was created anyway.

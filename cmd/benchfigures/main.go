@@ -11,7 +11,14 @@
 //  6. peak RSS and duration of the built binary rerunning a 1,000,000-row
 //     input it created (every row ALREADY_CREATED from the ledger);
 //  7. peak RSS of an offline check of 100,000 rows from an .xlsx to an
-//     .xlsx (xlsx.go).
+//     .xlsx (xlsx.go);
+//  8. CPU (user + system) per row of the built binary's run with a ledger,
+//     beside a bare keep-alive net/http loop's, each a process of its own,
+//     against `vicionboard simulate` in a third (pacing.go);
+//  9. adaptive pacing on a `simulate --capacity 8` server, beside the best
+//     fixed --workers of a sweep (pacing.go);
+//  10. yielding: live load takes half the capacity mid-run; how soon the
+//     latency of a probe request comes back (pacing.go).
 //
 // -only picks figures (-only 5); -profile PREFIX profiles an extra run of
 // figure 5 (PREFIX.cpu, PREFIX.block, PREFIX.trace for go tool pprof and
@@ -59,7 +66,17 @@ type figure struct {
 func main() {
 	only := flag.String("only", "", "comma-separated figures to measure, e.g. 5,6 (default all)")
 	profile := flag.String("profile", "", "file name prefix: profile figure 5's last ledger run (PREFIX.cpu, PREFIX.block)")
+	bare := flag.String("bare", "", "internal (figure 8): run the bare loop against this endpoint URL in this process, and exit")
+	bareRows := flag.Int("bare-rows", cpuRows, "internal: the bare loop's rows")
+	barePrefix := flag.String("bare-prefix", "b", "internal: the bare loop's login prefix")
 	flag.Parse()
+	if *bare != "" {
+		if _, err := bareLoopURL(*bare, *bareRows, *barePrefix); err != nil {
+			fmt.Fprintln(os.Stderr, "benchfigures -bare:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*only, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "benchfigures:", err)
 		os.Exit(1)
@@ -69,7 +86,8 @@ func main() {
 func run(only, profile string) error {
 	fmt.Printf("vicionboard performance figures (%d CPUs, %s, %s)\n\n", runtime.NumCPU(), cpuModel(), runtime.Version())
 	figures := []func() ([]figure, error){throughput, latencyBound, rateAccuracy, memory,
-		func() ([]figure, error) { return durability(profile) }, rerunMemory, xlsxMemory}
+		func() ([]figure, error) { return durability(profile) }, rerunMemory, xlsxMemory,
+		cpuPerRow, adaptiveSweep, yielding}
 	for i, f := range figures {
 		if only != "" && !slices.Contains(strings.Split(only, ","), strconv.Itoa(i+1)) {
 			continue
@@ -164,6 +182,12 @@ func pipeline(srv *vicidialtest.Server, n int, limiter *rate.Limiter) (float64, 
 // bareLoop sends the same add_user forms with plain net/http from workers
 // goroutines, and returns requests/s.
 func bareLoop(srv *vicidialtest.Server, n int) (float64, error) {
+	return bareLoopURL(srv.Endpoint(), n, "n")
+}
+
+// bareLoopURL is bareLoop against the endpoint URL, with logins starting
+// with prefix.
+func bareLoopURL(endpoint string, n int, prefix string) (float64, error) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
 	hc := &http.Client{Transport: tr}
@@ -177,9 +201,9 @@ func bareLoop(srv *vicidialtest.Server, n int) (float64, error) {
 			defer wg.Done()
 			for i := range jobs {
 				form := url.Values{"source": {"bench"}, "user": {"6666"}, "pass": {"1234"}, "function": {"add_user"},
-					"agent_user": {fmt.Sprintf("n%07d", i)}, "agent_pass": {"Start-2026x"}, "agent_user_level": {"1"},
+					"agent_user": {fmt.Sprintf("%s%07d", prefix, i)}, "agent_pass": {"Start-2026x"}, "agent_user_level": {"1"},
 					"agent_full_name": {fmt.Sprintf("Agent Number %d", i)}, "agent_user_group": {"AGENTS"}}
-				resp, err := hc.PostForm(srv.Endpoint(), form)
+				resp, err := hc.PostForm(endpoint, form)
 				if err != nil {
 					errc <- err
 					return

@@ -23,15 +23,11 @@ const rerunRows = 1_000_000
 // from the ledger and nothing is sent. The figure is that second run's
 // peak RSS and duration; the first run's are shown for comparison.
 func rerunMemory() ([]figure, error) {
-	dir, err := diskDir()
+	dir, bin, remove, err := builtOnDisk()
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
-	bin, err := buildBinary(dir)
-	if err != nil {
-		return nil, err
-	}
+	defer remove()
 	url, stop, err := startSimulator(bin)
 	if err != nil {
 		return nil, err
@@ -80,6 +76,19 @@ func rerunMemory() ([]figure, error) {
 	}, nil
 }
 
+// builtOnDisk builds vicionboard into a new directory on a real disk
+// (diskDir), and returns both and the function that removes the directory.
+func builtOnDisk() (dir, bin string, remove func(), err error) {
+	if dir, err = diskDir(); err != nil {
+		return "", "", nil, err
+	}
+	if bin, err = buildBinary(dir); err != nil {
+		os.RemoveAll(dir)
+		return "", "", nil, err
+	}
+	return dir, bin, func() { os.RemoveAll(dir) }, nil
+}
+
 // buildBinary builds vicionboard into dir.
 func buildBinary(dir string) (string, error) {
 	bin := filepath.Join(dir, "vicionboard")
@@ -91,8 +100,11 @@ func buildBinary(dir string) (string, error) {
 
 // startSimulator starts `vicionboard simulate` on a free loopback port and
 // returns its base URL, and the function that stops it.
-func startSimulator(bin string) (string, func(), error) {
-	cmd := exec.Command(bin, "simulate", "--listen", "127.0.0.1:0", "--log-level", "warn")
+func startSimulator(bin string) (string, func(), error) { return startSimulatorArgs(bin) }
+
+// startSimulatorArgs is startSimulator with more flags of simulate.
+func startSimulatorArgs(bin string, args ...string) (string, func(), error) {
+	cmd := exec.Command(bin, append([]string{"simulate", "--listen", "127.0.0.1:0", "--log-level", "warn"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err

@@ -60,6 +60,7 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 			return err
 		}
 		cfg.Accounts, cfg.APIUser = client, o.server.apiUser
+		rep.limit = client.Limit // the pacer's limit, on the progress bar
 		if dry {
 			title = "vicionboard check (online: predicted by the server, nothing written)"
 		}

@@ -40,7 +40,9 @@ func main() {
 	}
 	// The first SIGINT/SIGTERM stops the run cleanly; a second exits at once.
 	ctx, stop := interruptContext(context.Background(), notifyInterrupts(), os.Stderr, exit)
+	stopProfiling := startProfiling(os.Getenv, os.Stderr) // VICIONBOARD_PROFILE (profiling.go)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stopProfiling()
 	stop()
 	exit(code)
 }

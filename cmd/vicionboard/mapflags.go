@@ -39,6 +39,7 @@ func (o *runOptions) prepare(cmd *cobra.Command) error {
 	default:
 		return usagef("--bom %q: use auto, always or never", o.present.bom)
 	}
+	o.server.resolvePacing(cmd.Flags())
 	switch {
 	case inline != nil:
 		o.input.mapping = inline

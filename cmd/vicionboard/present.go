@@ -97,6 +97,9 @@ type reporting struct {
 	// db and runID record the run (recordedIn); nil for a dry run.
 	db    *ledger.DB
 	runID batch.RunID
+	// limit, when set, is the calls the pacer lets be in flight now,
+	// shown on the progress bar.
+	limit func() int
 }
 
 // newReporting decides what a person sees of a run of input into out. It
@@ -139,7 +142,7 @@ func (r *reporting) begin(log zerolog.Logger, summary *report.Summary, title str
 	if r.term == nil {
 		return summary
 	}
-	r.progress = newProgress(r.term.f, rows, summary)
+	r.progress = newPacedProgress(r.term.f, rows, summary, r.limit)
 	r.term.attach(r.progress)
 	return r.progress
 }

@@ -26,6 +26,7 @@ type progress struct {
 	bar   *mpb.Bar
 	start time.Time
 	total int
+	limit func() int // the pacer's limit now, or nil
 
 	mu      sync.Mutex
 	done    int
@@ -45,7 +46,13 @@ var progressOrder = []batch.Status{
 // newProgress draws a progress bar on out (a terminal) for total rows (0
 // when the total is unknown) and passes every row on to next.
 func newProgress(out io.Writer, total int, next batch.Sink) *progress {
-	pr := &progress{next: next, total: total, start: time.Now(), counts: map[batch.Status]int{}}
+	return newPacedProgress(out, total, next, nil)
+}
+
+// newPacedProgress is newProgress whose bar also shows limit(), the calls
+// the pacer lets be in flight now (nil: not shown).
+func newPacedProgress(out io.Writer, total int, next batch.Sink, limit func() int) *progress {
+	pr := &progress{next: next, total: total, start: time.Now(), counts: map[batch.Status]int{}, limit: limit}
 	pr.p = mpb.New(mpb.WithOutput(out), mpb.WithRefreshRate(200*time.Millisecond))
 	pr.bar = pr.p.New(int64(total),
 		mpb.BarStyle().Lbound("[").Filler("=").Tip(">").Padding(" ").Rbound("]"),
@@ -116,7 +123,8 @@ func (pr *progress) statuses(decor.Statistics) string {
 	return strings.Join(parts, ", ") + " |"
 }
 
-// pace is "9.8 rows/s, ETA 8m12s" (rows carried over from an earlier run
+// pace is "9.8 rows/s, limit 6, ETA 8m12s" (the pacer's limit when there
+// is one; rows carried over from an earlier run
 // are not counted in the speed), or the time taken once complete ("stopped
 // after" when rows were left NOT_ATTEMPTED).
 func (pr *progress) pace(s decor.Statistics) string {
@@ -135,6 +143,9 @@ func (pr *progress) pace(s decor.Statistics) string {
 	}
 	rate := float64(sent) / elapsed.Seconds()
 	out := fmt.Sprintf("%.1f rows/s", rate)
+	if pr.limit != nil && pr.limit() > 0 {
+		out += fmt.Sprintf(", limit %d", pr.limit())
+	}
 	if pr.total > 0 && s.Current < s.Total {
 		eta := time.Duration(float64(s.Total-s.Current) / rate * float64(time.Second))
 		out += ", ETA " + eta.Round(time.Second).String()

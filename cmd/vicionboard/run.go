@@ -14,7 +14,6 @@ import (
 	"github.com/gofrs/flock"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
-	"golang.org/x/time/rate"
 
 	"github.com/vicionboard/vicionboard/batch"
 	"github.com/vicionboard/vicionboard/batch/input"
@@ -33,6 +32,7 @@ type serverOptions struct {
 	source   string
 	workers  int
 	rate     float64
+	noAdapt  bool
 	timeout  time.Duration
 	retries  int
 	caFile   string
@@ -52,8 +52,7 @@ func (o *serverOptions) register(cmd *cobra.Command, getenv env) {
 	f.StringVar(&o.passFlag, "api-pass", "", "not accepted: use VICIDIAL_API_PASS or --api-pass-file")
 	_ = f.MarkHidden("api-pass")
 	f.StringVar(&o.source, "source", "vicionboard", "source label sent with every call (2-20 characters)")
-	f.IntVar(&o.workers, "workers", batch.DefaultWorkers, "calls in flight at once")
-	f.Float64Var(&o.rate, "rate", 10, "requests per second, all workers together (0 = unlimited)")
+	o.registerPacing(f) // --workers, --rate, --no-adapt (pacing.go)
 	f.DurationVar(&o.timeout, "timeout", 30*time.Second, "timeout of one HTTP request")
 	f.IntVar(&o.retries, "retries", 3, "retries of a request that is safe to resend (connection refused, 429, 502, 503, 504)")
 	f.StringVar(&o.caFile, "ca-file", "", "PEM file of a CA to trust for HTTPS")
@@ -78,25 +77,19 @@ func (o *serverOptions) client(cmd *cobra.Command, getenv env, log zerolog.Logge
 	if err != nil {
 		return nil, err
 	}
-	if o.workers < 1 {
-		return nil, usagef("--workers must be at least 1")
-	}
-	if o.rate < 0 {
-		return nil, usagef("--rate must be 0 (unlimited) or more")
+	limiter, pacer, err := o.pacing(log)
+	if err != nil {
+		return nil, err
 	}
 	if o.retries < 0 {
 		return nil, usagef("--retries must be 0 or more")
-	}
-	var limiter *rate.Limiter
-	if o.rate > 0 {
-		limiter = rate.NewLimiter(rate.Limit(o.rate), 1)
 	}
 	if o.insecure {
 		log.Warn().Msg("--insecure: the server's HTTPS certificate is NOT verified; anyone on the path can read the API password and agents' passwords")
 	}
 	c, err := vicidial.New(vicidial.Config{
 		URL: o.url, User: o.apiUser, Pass: pass, Source: o.source, Timeout: o.timeout,
-		Retries: o.retries, Limiter: limiter, CAFile: o.caFile, Insecure: o.insecure, Logger: log,
+		Retries: o.retries, Limiter: limiter, Pacer: pacer, CAFile: o.caFile, Insecure: o.insecure, Logger: log,
 	})
 	if errors.Is(err, vicidial.ErrURLCredentials) {
 		return nil, usagef("%w: put the user in VICIDIAL_API_USER and the password in VICIDIAL_API_PASS, not in the URL", err)

@@ -33,9 +33,14 @@ const (
 type Options struct {
 	Fixture *Fixture      // nil: DefaultFixture()
 	Faults  Faults        // injected into writing calls
-	Latency time.Duration // added to every API request
-	Seed    int64         // seeds the fault draws
-	Now     func() time.Time
+	Latency time.Duration // added to every API request: its service time when there is a Capacity
+	// Capacity is how many API requests are served at once, like a
+	// server's PHP workers: the others wait in a queue, in arrival order,
+	// so that latency grows once more than Capacity are in flight. 0: no
+	// limit. See AddLoad for live load that takes part of it.
+	Capacity int
+	Seed     int64 // seeds the fault draws
+	Now      func() time.Time
 }
 
 // Request is one API request the simulator received.
@@ -67,6 +72,7 @@ type State struct {
 type Simulator struct {
 	latency time.Duration
 	now     func() time.Time
+	slots   *slots // nil without a capacity
 
 	mu          sync.Mutex
 	accounts    map[string]*Account // by lower-case login
@@ -95,6 +101,9 @@ func New(opts Options) (*Simulator, error) {
 		faults: opts.Faults, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 0x9e3779b97f4a7c15))}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if opts.Capacity > 0 {
+		s.slots = newSlots(opts.Capacity)
 	}
 	for _, a := range fx.Accounts {
 		a := a.clone().withDefaults()
@@ -210,7 +219,7 @@ func ok(format string, args ...any) answer {
 }
 
 // ServeHTTP answers the API at EndpointPath, the accounts at UsersPath and
-// the phones at PhonesPath.
+// the phones at PhonesPath, the slots at LoadPath.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case EndpointPath:
@@ -221,6 +230,8 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case PhonesPath:
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		_ = s.WritePhonesCSV(w)
+	case LoadPath:
+		s.serveLoad(w, r)
 	default:
 		http.NotFound(w, r)
 	}
@@ -241,6 +252,12 @@ func params(r *http.Request) url.Values {
 }
 
 func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if s.slots != nil {
+		if !s.slots.acquire(r.Context(), false) {
+			return // the client gave up while queued
+		}
+		defer s.slots.release(false)
+	}
 	p := params(r)
 	function := p.Get("function")
 	writing := slices.Contains(writingFunctions, function)
