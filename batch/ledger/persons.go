@@ -27,7 +27,7 @@ type stmtReader struct{ d *DB }
 func (r stmtReader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	s, err := r.d.prepared(ctx, query)
 	if err != nil {
-		return r.d.db.QueryRowContext(ctx, query, args...) // reports the error
+		return r.d.queryRow(ctx, query, args...) // reports the error
 	}
 	return s.QueryRowContext(ctx, args...)
 }
@@ -168,7 +168,7 @@ func loginHolder(ctx context.Context, q rowQuerier, server, login, except string
 	}
 	var key string
 	err := q.QueryRowContext(ctx, `SELECT person_key FROM persons
-		WHERE login = ? COLLATE NOCASE AND login <> '' AND server = ? AND person_key <> ?
+		WHERE {{nocase "login"}} = {{nocase "?"}} AND login <> '' AND server = ? AND person_key <> ?
 		ORDER BY person_key LIMIT 1`, login, server, except).Scan(&key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
@@ -180,7 +180,7 @@ func loginHolder(ctx context.Context, q rowQuerier, server, login, except string
 // account for, created from input.
 func (d *DB) Known(ctx context.Context, server, input string) (int, error) {
 	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM persons
+	err := d.queryRow(ctx, `SELECT count(*) FROM persons
 		WHERE server = ? AND input = ? AND state = 'created'`, server, input).Scan(&n)
 	return n, d.wrap("known", err)
 }
@@ -221,6 +221,9 @@ func (d *DB) Claim(ctx context.Context, run batch.RunID, claims []batch.Claim) (
 	}
 	if r.dryRun {
 		return d.claimDry(ctx, run, claims)
+	}
+	if err := d.lostSession(); err != nil {
+		return nil, err
 	}
 	results := make([]batch.ClaimResult, len(claims))
 	err = d.w.do(ctx, &op{kind: opClaim, rows: len(claims), ctx: ctx,
@@ -433,9 +436,9 @@ func recordTx(ctx context.Context, tx *txn, run batch.RunID, dry bool, rec batch
 		}
 		res, err = tx.ExecContext(ctx, `UPDATE persons SET
 				state = 'created', login = ?3, full_name = ?4, applied = ?5, run_id = ?7, updated_at = ?8,
-				input      = iif(state = 'created' OR ?6 = '', input, ?6),
-				created_by = iif(state = 'created', created_by, ?7),
-				created_at = iif(state = 'created', created_at, ?8),
+				input      = CASE WHEN state = 'created' OR ?6 = '' THEN input ELSE ?6 END,
+				created_by = CASE WHEN state = 'created' THEN created_by ELSE ?7 END,
+				created_at = CASE WHEN state = 'created' THEN created_at ELSE ?8 END,
 				prior_state = '', prior_run_id = NULL, prior_login = '', prior_full_name = '',
 				prior_updated_at = NULL
 			WHERE server = ?1 AND person_key = ?2`,
@@ -470,11 +473,11 @@ func recordTx(ctx context.Context, tx *txn, run batch.RunID, dry bool, rec batch
 			VALUES (?, ?, 'unknown', ?, ?, ?, ?, ?)
 			ON CONFLICT (server, person_key) DO UPDATE SET
 				state = 'unknown', run_id = excluded.run_id, updated_at = excluded.updated_at,
-				login = iif(excluded.login = '', login, excluded.login),
-				full_name = iif(excluded.full_name = '', full_name, excluded.full_name),
+				login = CASE WHEN excluded.login = '' THEN persons.login ELSE excluded.login END,
+				full_name = CASE WHEN excluded.full_name = '' THEN persons.full_name ELSE excluded.full_name END,
 				prior_state = '', prior_run_id = NULL, prior_login = '', prior_full_name = '',
 				prior_updated_at = NULL
-			WHERE state <> 'created'`,
+			WHERE persons.state <> 'created'`,
 			rec.Server, rec.Key, login, rec.FullName, rec.Input, run, at)
 	default:
 		err = fmt.Errorf("line %d: unknown effect %d", rec.Line, rec.Effect)
@@ -485,7 +488,7 @@ func recordTx(ctx context.Context, tx *txn, run batch.RunID, dry bool, rec batch
 // Persons calls fn with every person on server whose account was created
 // from input (state created), in key order, until fn returns an error.
 func (d *DB) Persons(ctx context.Context, server, input string, fn func(batch.Person) error) error {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+personColumns+` FROM persons
+	rows, err := d.query(ctx, `SELECT `+personColumns+` FROM persons
 		WHERE server = ? AND input = ? AND state = 'created' ORDER BY person_key`, server, input)
 	if err != nil {
 		return d.wrap("persons", err)

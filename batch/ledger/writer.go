@@ -235,27 +235,32 @@ func (w *writer) commit(ops []*op) {
 			}
 		}
 	}
-	sqlTx, err := w.d.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsn)
+	sqlTx, err := w.d.db.BeginTx(ctx, nil) // SQLite: BEGIN IMMEDIATE (see dsn)
 	if err != nil {
+		failAll(err)
+		return
+	}
+	if err := w.d.eng.beginWrite(ctx, sqlTx); err != nil {
+		sqlTx.Rollback()
 		failAll(err)
 		return
 	}
 	tx := &txn{Tx: sqlTx, d: w.d, stmts: map[string]*sql.Stmt{}}
 	for _, o := range ops {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+		if _, err := tx.Tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
 			tx.Rollback()
 			failAll(err)
 			return
 		}
 		if err := o.apply(ctx, tx); err != nil {
 			o.err = w.d.wrap("write", err)
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
+			if _, err := tx.Tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
 				tx.Rollback()
 				failAll(err)
 				return
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE op"); err != nil {
+		if _, err := tx.Tx.ExecContext(ctx, "RELEASE op"); err != nil {
 			tx.Rollback()
 			failAll(err)
 			return
@@ -269,8 +274,9 @@ func (w *writer) commit(ops []*op) {
 }
 
 // txn is the writer's transaction. Its ExecContext and QueryRowContext
-// run the DB's prepared statements (see DB.prepared): SQLite then parses
-// each statement once per connection, not once per row.
+// take portable queries (see dialect) and run the DB's prepared
+// statements (see DB.prepared): the engine then parses each statement
+// once per connection, not once per row.
 type txn struct {
 	*sql.Tx
 	d     *DB
@@ -304,7 +310,7 @@ func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
 	s, err := t.stmt(ctx, query)
 	if err != nil {
-		return t.Tx.QueryRowContext(ctx, query, args...) // reports the error
+		return t.Tx.QueryRowContext(ctx, t.d.dl.q(query), args...) // reports the error
 	}
 	return s.QueryRowContext(ctx, args...)
 }
