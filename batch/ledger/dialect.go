@@ -27,6 +27,11 @@ import (
 type dialect struct {
 	name    string // "sqlite" or "postgres"
 	dollars bool   // placeholders are $1, $2... (PostgreSQL)
+	// prepare: the ledger prepares its hot statements itself (SQLite).
+	// pgx caches prepared statements per connection on its own; and a
+	// statement prepared outside a transaction would wait for table locks
+	// without the transaction's lock_timeout.
+	prepare bool
 	funcs   template.FuncMap
 
 	mu    sync.Mutex
@@ -35,7 +40,7 @@ type dialect struct {
 
 // sqliteDialect is SQLite's (modernc.org/sqlite).
 func sqliteDialect() *dialect {
-	return &dialect{name: "sqlite", cache: map[string]string{}, funcs: template.FuncMap{
+	return &dialect{name: "sqlite", prepare: true, cache: map[string]string{}, funcs: template.FuncMap{
 		"autoid":  func() string { return "INTEGER PRIMARY KEY" },
 		"json":    func() string { return "TEXT" },
 		"isjson":  func(col string) string { return "json_valid(" + col + ")" },

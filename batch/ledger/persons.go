@@ -25,6 +25,9 @@ type stmtReader struct{ d *DB }
 
 // QueryRowContext runs query's prepared statement.
 func (r stmtReader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if !r.d.dl.prepare {
+		return r.d.queryRow(ctx, query, args...)
+	}
 	s, err := r.d.prepared(ctx, query)
 	if err != nil {
 		return r.d.queryRow(ctx, query, args...) // reports the error
@@ -130,12 +133,23 @@ func (d *DB) lookUp(ctx context.Context, server string, keys []string, found map
 	for i := range size {
 		args = append(args, keys[min(i, len(keys)-1)])
 	}
-	s, err := d.prepared(ctx, `SELECT `+personColumns+` FROM persons
-		WHERE server = ? AND person_key IN (?`+strings.Repeat(", ?", size-1)+`)`)
-	if err != nil {
-		return err
+	q := `SELECT ` + personColumns + ` FROM persons
+		WHERE server = ? AND person_key IN (?` + strings.Repeat(", ?", size-1) + `)`
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if d.dl.prepare {
+		s, err := d.prepared(ctx, q)
+		if err != nil {
+			return err
+		}
+		if rows, err = s.QueryContext(ctx, args...); err != nil {
+			return err
+		}
+	} else {
+		rows, err = d.query(ctx, q, args...)
 	}
-	rows, err := s.QueryContext(ctx, args...)
 	if err != nil {
 		return err
 	}

@@ -51,8 +51,9 @@ type postgresEngine struct {
 	turnMu sync.Mutex
 	turns  map[string]chan struct{} // per server: this process's turn, before the database's
 
-	stop chan struct{}
-	done chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	started bool // the keepalive runs
 }
 
 // RedactLocation returns location fit for logs and messages: a PostgreSQL
@@ -129,7 +130,10 @@ func openPostgres(ctx context.Context, location string, opts Options) (*DB, erro
 var ErrKeyFileNeeded = errors.New("a PostgreSQL ledger needs a key file (--ledger-key FILE): the key that derives generated passwords and digests never goes into the database")
 
 // opened starts the session's keepalive.
-func (e *postgresEngine) opened(*DB) { go e.keepalive() }
+func (e *postgresEngine) opened(*DB) {
+	e.started = true
+	go e.keepalive()
+}
 
 // keepalive checks the session connection every keepaliveEvery, and
 // records its error when it broke.
@@ -174,7 +178,9 @@ func (e *postgresEngine) close() error {
 	default:
 	}
 	close(e.stop)
-	<-e.done
+	if e.started {
+		<-e.done
+	}
 	e.sessMu.Lock()
 	defer e.sessMu.Unlock()
 	return e.session.Close()

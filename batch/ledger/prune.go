@@ -104,7 +104,7 @@ func (d *DB) prunePlan(ctx context.Context, res *PruneResult) error {
 	rows, err := d.query(ctx, `WITH last AS (
 			SELECT id FROM (
 				SELECT id, row_number() OVER (PARTITION BY server, input ORDER BY started DESC, id DESC) AS n
-				FROM runs WHERE ended IS NOT NULL AND dry_run = 0)
+				FROM runs WHERE ended IS NOT NULL AND dry_run = 0) AS ranked
 			WHERE n = 1)
 		SELECT r.id, r.command, r.dry_run, r.input, r.started, r.ended IS NOT NULL,
 			r.id IN (SELECT id FROM last),

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,8 +100,14 @@ func TestNoPasswordInLedgerFiles(t *testing.T) {
 	}
 
 	check := func(when string) {
-		files, _ := filepath.Glob(path + "*")
 		var all []byte
+		if ledger.IsPostgres(path) {
+			// The database's rows, as text.
+			for _, table := range []string{"runs", "outcomes", "persons", "meta", "migrations"} {
+				all = append(all, strings.Join(dump(t, path, table), "\n")...)
+			}
+		}
+		files, _ := filepath.Glob(path + "*")
 		for _, name := range files {
 			if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
 				all = append(all, read(t, name)...)
@@ -171,7 +178,7 @@ func TestMissingKeyIsNeverReplaced(t *testing.T) {
 	r := rec("key:E1", "jdoe", batch.StatusSuccess, batch.EffectCreated)
 	r.Applied = map[string]string{"agent_pass": digest("Start-2026")}
 	record(t, db, run, r)
-	if err := os.Remove(ledger.KeyPath(path)); err != nil {
+	if err := os.Remove(keyFileOf(path)); err != nil {
 		t.Fatal(err)
 	}
 	for name, call := range map[string]func() error{
@@ -182,7 +189,7 @@ func TestMissingKeyIsNeverReplaced(t *testing.T) {
 			t.Errorf("%s without the key file: %v, want ErrKeyMissing", name, err)
 		}
 	}
-	if _, err := os.Stat(ledger.KeyPath(path)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(keyFileOf(path)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a new key file was made: %v", err)
 	}
 }

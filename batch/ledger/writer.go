@@ -299,6 +299,9 @@ func (t *txn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // ExecContext executes query's prepared statement in the transaction.
 func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if !t.d.dl.prepare {
+		return t.Tx.ExecContext(ctx, t.d.dl.q(query), args...)
+	}
 	s, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -308,6 +311,9 @@ func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryRowContext runs query's prepared statement in the transaction.
 func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if !t.d.dl.prepare {
+		return t.Tx.QueryRowContext(ctx, t.d.dl.q(query), args...)
+	}
 	s, err := t.stmt(ctx, query)
 	if err != nil {
 		return t.Tx.QueryRowContext(ctx, t.d.dl.q(query), args...) // reports the error
