@@ -122,6 +122,9 @@ func (d *DB) NewKey() error {
 // has never used one, and checks it is the key the ledger was made with.
 func (d *DB) key() ([]byte, error) {
 	ctx := context.Background()
+	if d.keyPath == "" {
+		return nil, fmt.Errorf("ledger %s: %w", d.path, ErrKeyFileNeeded)
+	}
 	kf, err := readKeyFile(d.keyPath)
 	if err != nil {
 		return nil, err

@@ -237,9 +237,14 @@ func (d *DB) identify(ctx context.Context, fresh bool) error {
 	} else if n == 0 {
 		return nil // only an older schema (a test's): no identities
 	}
-	kf, err := readKeyFile(d.keyPath)
-	if err != nil {
-		return err
+	var (
+		kf  keyFile
+		err error
+	)
+	if d.keyPath != "" {
+		if kf, err = readKeyFile(d.keyPath); err != nil {
+			return err
+		}
 	}
 	mk, err := readMarker(d.runsDir)
 	if err != nil {
@@ -263,7 +268,7 @@ func (d *DB) identify(ctx context.Context, fresh bool) error {
 		}
 		now := time.Now()
 		m = meta{id: newLedgerID(now), created: fmtTime(now), keyLedger: kf.ledger}
-		if !kf.exists && !used {
+		if !kf.exists && !used && d.keyPath != "" {
 			key, err := createKey(d.keyPath, m.id)
 			if err != nil {
 				return err

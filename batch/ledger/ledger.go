@@ -148,6 +148,21 @@ func Open(ctx context.Context, location string, opts Options) (*DB, error) {
 	return open(ctx, location, opts, migrations)
 }
 
+// DefaultRunsDir returns the runs folder of the PostgreSQL ledger at
+// location on this machine: in the state directory beside the default
+// ledger's path, one folder per ledger URL (without its password), or ""
+// when there is no state directory. It remembers the last run this machine
+// began (see identity.go); on a machine whose state is not kept (a
+// Kubernetes emptyDir) it is simply new each time.
+func DefaultRunsDir(location string, getenv func(string) string) string {
+	p, err := DefaultPath(getenv)
+	if err != nil {
+		return ""
+	}
+	k := uint64(lockKey("vicionboard runs folder", RedactLocation(location)))
+	return filepath.Join(filepath.Dir(p), fmt.Sprintf("postgres-%016x.runs", k))
+}
+
 // IsPostgres reports whether location names a PostgreSQL ledger.
 func IsPostgres(location string) bool {
 	l := strings.ToLower(strings.TrimSpace(location))

@@ -82,13 +82,12 @@ func RedactLocation(location string) string {
 // over) fails its next claim instead of sending on.
 const keepaliveEvery = 2 * time.Second
 
-// openPostgres connects to the PostgreSQL ledger at location. The key file
-// is required: the key never goes into the database.
+// openPostgres connects to the PostgreSQL ledger at location. Its key file
+// is Options.KeyFile: the key never goes into the database, and without
+// one, PassDigest and Passwords fail with ErrKeyFileNeeded (history and
+// prune need no key).
 func openPostgres(ctx context.Context, location string, opts Options) (*DB, error) {
 	name := RedactLocation(location)
-	if opts.KeyFile == "" {
-		return nil, fmt.Errorf("ledger %s: %w", name, ErrKeyFileNeeded)
-	}
 	cfg, err := pgx.ParseConfig(strings.TrimSpace(location))
 	if err != nil {
 		// The parser's message may quote the URL: say nothing of it.
