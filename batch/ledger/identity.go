@@ -324,7 +324,9 @@ func (d *DB) newLedgerProblem(kf keyFile, mk marker) *IdentityError {
 		e.Detail = fmt.Sprintf("%s, but the key file %s was made for ledger %s: the ledger that knew which accounts were created is gone", empty, d.keyPath, kf.ledger)
 	case mk.exists:
 		e.Detail = fmt.Sprintf("%s, but the runs folder %s remembers run %s of ledger %s: the ledger that knew which accounts were created is gone", empty, d.runsDir, mk.run, mk.ledger)
-	case kf.exists && d.dl.name == "sqlite":
+	case kf.exists && d.dl.name == "sqlite" && d.keyPath == KeyPath(d.path):
+		// vicionboard makes the key beside a SQLite ledger itself; a key
+		// file an operator names may be made before the ledger.
 		e.Detail = fmt.Sprintf("%s, but its key file %s exists: a ledger used it, and that ledger is gone", empty, d.keyPath)
 	default:
 		return nil

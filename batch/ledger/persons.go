@@ -213,9 +213,10 @@ func storedLogin(login string) string {
 // forbids it: a claim is granted when the ledger has no record of the
 // person, a record in flight in a dead run, or an unknown outcome (Prior
 // then says which); it is refused when the person is created or in flight
-// in a live run (this one included, as for a key claimed twice). All
-// claims of the call are one transaction, committed after every Record
-// queued before it, so a claim sees their effects.
+// in a live run (this one included, as for a key claimed twice), and an
+// Exclusive claim is refused over a record that holds another login (see
+// otherLogin). All claims of the call are one transaction, committed
+// after every Record queued before it, so a claim sees their effects.
 //
 // A dry run's claims are answered as a real run's would be, and change
 // nothing. Once queued, Claim waits for the commit even if ctx ends: a
@@ -270,6 +271,16 @@ func (d *DB) decide(p *batch.Person, ok bool) (bool, error) {
 	return false, fmt.Errorf("person %s: unknown state %q", p.Key, p.State)
 }
 
+// otherLogin reports whether an Exclusive claim (a generated login) would
+// take over a record (in flight in a dead run, or unknown) that holds
+// another login: that run may have created the person's account under it,
+// and a request with a second login would make a second account. Such a
+// claim is refused: the next run's generator takes the record's login,
+// and checks it on the server first.
+func otherLogin(c batch.Claim, p batch.Person, ok bool) bool {
+	return c.Exclusive && ok && p.Login != "" && !strings.EqualFold(p.Login, storedLogin(c.Login))
+}
+
 // claimTx makes claims in tx, writing their results.
 func (d *DB) claimTx(ctx context.Context, tx *txn, run batch.RunID, claims []batch.Claim, results []batch.ClaimResult) error {
 	now := fmtTime(time.Now())
@@ -301,6 +312,7 @@ func (d *DB) claimTx(ctx context.Context, tx *txn, run batch.RunID, claims []bat
 		if err != nil {
 			return err
 		}
+		grant = grant && !otherLogin(c, p, ok)
 		results[i] = batch.ClaimResult{Granted: grant, Prior: p, HadPrior: ok}
 		if grant && c.Exclusive {
 			holder, taken, err := loginHolder(ctx, tx, c.Server, c.Login, c.Key)
@@ -363,6 +375,7 @@ func (d *DB) claimDry(ctx context.Context, run batch.RunID, claims []batch.Claim
 		if err != nil {
 			return nil, d.wrap("claim", err)
 		}
+		grant = grant && !otherLogin(c, p, ok)
 		results[i] = batch.ClaimResult{Granted: grant, Prior: p, HadPrior: ok}
 		if grant && c.Exclusive {
 			holder, taken, err := loginHolder(ctx, stmtReader{d}, c.Server, c.Login, c.Key)
