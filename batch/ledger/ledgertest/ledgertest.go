@@ -133,7 +133,7 @@ var (
 // skips t where PostgreSQL is missing, and fails it under CI.
 func Postgres(t testing.TB) *Cluster {
 	t.Helper()
-	sharedOnce.Do(func() { shared, sharedErr = Start(false) })
+	sharedOnce.Do(func() { shared, sharedErr = Start(StartOptions{}) })
 	if sharedErr != nil {
 		if errors.Is(sharedErr, ErrNoPostgres) && os.Getenv("CI") != "true" {
 			t.Skipf("%v: %s", sharedErr, Install)
@@ -200,15 +200,24 @@ type Cluster struct {
 	done chan struct{}
 }
 
-// Start initialises and starts a cluster. durable keeps PostgreSQL's
-// fsync and synchronous commits (for measurements); tests run without.
-// As root it runs PostgreSQL as the user postgres (initdb refuses root).
-func Start(durable bool) (*Cluster, error) {
+// StartOptions tune Start.
+type StartOptions struct {
+	// Durable keeps PostgreSQL's fsync and synchronous commits (for
+	// measurements); tests run without.
+	Durable bool
+	// Dir is where the cluster's folder is made (default the system's
+	// temporary directory).
+	Dir string
+}
+
+// Start initialises and starts a cluster. As root it runs PostgreSQL as
+// the user postgres (initdb refuses root).
+func Start(o StartOptions) (*Cluster, error) {
 	bin, err := findBin()
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "vb-pg-")
+	dir, err := os.MkdirTemp(o.Dir, "vb-pg-")
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +251,7 @@ func Start(durable bool) (*Cluster, error) {
 	}
 	args := []string{"-D", data, "-k", dir, "-c", "listen_addresses=", "-c", "port=5432",
 		"-c", "max_connections=300", "-c", "shared_buffers=32MB"}
-	if !durable {
+	if !o.Durable {
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
 	logf, err := os.OpenFile(filepath.Join(dir, "postgres.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
