@@ -51,7 +51,7 @@ func Copy(ctx context.Context, from, to *DB) (CopyResult, error) {
 			return err
 		}
 		if used {
-			return fmt.Errorf("ledger %s: %w: a copy goes into a new ledger only", to.path, ErrNotEmpty)
+			return fmt.Errorf("%w: a copy goes into a new ledger only", ErrNotEmpty)
 		}
 		if _, err := dst.ExecContext(ctx, `DELETE FROM meta`); err != nil {
 			return err

@@ -102,9 +102,9 @@ func (o *ledgerOptions) openLedger(ctx context.Context, getenv env, log zerolog.
 	shown := ledger.RedactLocation(path)
 	db, err := ledger.Open(ctx, path, opts)
 	if err == nil || !errors.Is(err, batch.ErrLedgerDamaged) {
-		if errors.Is(err, ledger.ErrKeyFileNeeded) {
-			err = &stateError{err: err, hint: "give the key file with --ledger-key FILE (or VICIONBOARD_LEDGER_KEY, or flags: {ledger-key: FILE} in a profile); " +
-				"on the first run it is created there: keep it secret, and back it up apart from the database"}
+		if err != nil && ledger.IsPostgres(path) {
+			err = &stateError{err: err, hint: "check the ledger's URL (host, port, database, ?search_path=SCHEMA), that the database is up and reachable, " +
+				"and the user's password (PGPASSWORD or PGPASSFILE, not in the URL) and rights (see the README's \"The ledger on PostgreSQL\")"}
 		}
 		return db, path, err
 	}

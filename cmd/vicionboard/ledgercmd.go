@@ -99,8 +99,8 @@ func (a *app) ledgerCopy(cmd *cobra.Command, from, to string, o *copyOptions) er
 		return err
 	}
 	done = true
-	fmt.Fprintf(a.stdout, "copied ledger %s: %d runs, %d row outcomes, %d persons, from %s to %s\n",
-		dst.ID(), res.Runs, res.Outcomes, res.Persons, shownFrom, shownTo)
+	fmt.Fprintf(a.stdout, "copied ledger %s: %s, %s, %s, from %s to %s\n", dst.ID(),
+		plural(res.Runs, "run"), plural(res.Outcomes, "row outcome"), plural(res.Persons, "person"), shownFrom, shownTo)
 	switch {
 	case toKey != "" && fromKey != "":
 		fmt.Fprintf(a.stdout, "its key file: %s (a copy of %s)\n", toKey, fromKey)

@@ -254,3 +254,38 @@ func twoRunners(t *testing.T, pg string) {
 		t.Errorf("%d accounts with an email, want %d", created, rows)
 	}
 }
+
+// TestLedgerURLPasswordNeverShown: a password in a postgres:// ledger URL
+// (in the user part or a password= parameter) never appears in what the
+// binary prints, whatever fails: the connection (nothing listens on the
+// port), or the URL itself.
+func TestLedgerURLPasswordNeverShown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	in := writeFile(t, dir, "hires.csv", autogenCSV(2))
+	const secret = "Sekr1t-Pw-77"
+	for _, url := range []string{
+		"postgres://onboarding:" + secret + "@127.0.0.1:1/vicionboard?connect_timeout=2",
+		"postgresql://onboarding@127.0.0.1:1/vicionboard?password=" + secret + "&connect_timeout=2",
+		"postgres://onboarding:" + secret + "@127.0.0.1:1/vicionboard?sslmode=nonsense",
+	} {
+		for _, args := range [][]string{
+			{"run", in, "--ledger", url, "--ledger-key", filepath.Join(dir, "k"), "--key", "employee_id", "--url", "http://127.0.0.1:1", "--api-user", "u"},
+			{"history", "--ledger", url},
+			{"ledger", "copy", url, filepath.Join(dir, "copy.db")},
+		} {
+			got := binRun(t, []string{"VICIDIAL_API_PASS=x", "VICIONBOARD_LEDGER=" + url}, args...)
+			if got.code == exitOK {
+				t.Errorf("%s on an unreachable ledger: exit 0", args[0])
+			}
+			if strings.Contains(got.stdout+got.stderr, secret) {
+				t.Errorf("%s %q: the password is shown:\n%s%s", args[0], url, got.stdout, got.stderr)
+			}
+			if !strings.Contains(got.stderr, "127.0.0.1") {
+				t.Errorf("%s: the error does not name the ledger:\n%s", args[0], got.stderr)
+			}
+		}
+	}
+}
