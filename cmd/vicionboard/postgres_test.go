@@ -71,6 +71,22 @@ func TestLedgerCopyBothWays(t *testing.T) {
 	}
 	night("on-postgres", pg, "--ledger-key", key)
 
+	// Another key file (a Secret mixed up) stops the night before anything
+	// is sent; so does none.
+	wrong := filepath.Join(t.TempDir(), "other.key")
+	writeKey(t, wrong)
+	for _, keyArgs := range [][]string{{"--ledger-key", wrong}, nil} {
+		args := append([]string{"run", n.in, "--out", filepath.Join(n.dir, "wrong.csv"), "--ledger", pg, "--key", "employee_id",
+			"--rate", "0", "--log-format", "json"}, keyArgs...)
+		got := binRun(t, n.env(), args...)
+		if got.code != exitFatal || !strings.Contains(got.stderr, "key") || !strings.Contains(got.stderr, "hint") {
+			t.Errorf("a night with key file %v: exit %d, want %d with a hint\n%s", keyArgs, got.code, exitFatal, got.stderr)
+		}
+		if s := sends(n.srv); s != sent {
+			t.Errorf("a night with key file %v sent %d requests", keyArgs, s-sent)
+		}
+	}
+
 	back := filepath.Join(t.TempDir(), "back.db")
 	if got := binRun(t, nil, "ledger", "copy", pg, back, "--from-key", key); got.code != exitOK {
 		t.Fatalf("copy back into SQLite: exit %d\n%s%s", got.code, got.stdout, got.stderr)
