@@ -2,7 +2,6 @@ package ledger_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 
@@ -15,14 +14,14 @@ import (
 // connection sets it up is waited out, as any other lock is.
 func TestConcurrentOpenOfANewLedger(t *testing.T) {
 	for round := range 25 {
-		path := filepath.Join(t.TempDir(), "state", "ledger.db")
+		path := ledgerPath(t)
 		var wg sync.WaitGroup
 		errs := make(chan error, 4)
 		for range 4 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				db, err := ledger.Open(context.Background(), path, ledger.Options{})
+				db, err := ledger.Open(context.Background(), path, optsFor(path))
 				if err != nil {
 					errs <- err
 					return

@@ -2,12 +2,14 @@ package ledger_test
 
 import (
 	"context"
-	"path/filepath"
+	"database/sql"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/vicionboard/vicionboard/batch"
 	"github.com/vicionboard/vicionboard/batch/ledger"
+	"github.com/vicionboard/vicionboard/batch/ledger/ledgertest"
 )
 
 const server = "http://127.0.0.1:8080/vicidial/non_agent_api.php"
@@ -15,15 +17,93 @@ const server = "http://127.0.0.1:8080/vicidial/non_agent_api.php"
 // t0 is the start of the tests' clock.
 var t0 = time.Date(2026, 11, 25, 11, 3, 2, 0, time.UTC)
 
-// ledgerPath returns a fresh ledger path in a test's temporary directory.
+// TestMain runs every test of the package on SQLite, then on PostgreSQL
+// (see ledgertest.Main).
+func TestMain(m *testing.M) { ledgertest.Main(m) }
+
+// ledgers holds the key file and runs folder of each ledger location the
+// tests made, for PostgreSQL (SQLite's are beside the file).
+var ledgers sync.Map
+
+// ledgerPath returns a fresh ledger's location on the tests' engine: a
+// path in a test's temporary directory, or a PostgreSQL schema of its own.
 func ledgerPath(t testing.TB) string {
-	return filepath.Join(t.TempDir(), "state", "ledger.db")
+	l := ledgertest.New(t)
+	ledgers.Store(l.Location, l)
+	return l.Location
+}
+
+// optsFor returns the options that open the ledger at location.
+func optsFor(location string) ledger.Options {
+	if v, ok := ledgers.Load(location); ok {
+		l := v.(ledgertest.Ledger)
+		return ledger.Options{KeyFile: l.KeyFile, RunsDir: l.RunsDir}
+	}
+	return ledger.Options{}
+}
+
+// keyFileOf returns the key file of the ledger at location.
+func keyFileOf(location string) string {
+	if k := optsFor(location).KeyFile; k != "" {
+		return k
+	}
+	return ledger.KeyPath(location)
+}
+
+// sqliteOnly skips a test of SQLite's files on another engine.
+func sqliteOnly(t testing.TB) {
+	t.Helper()
+	if ledgertest.Engine() != "sqlite" {
+		t.Skip("a test of SQLite's files")
+	}
+}
+
+// rawDB opens the ledger at location without the ledger package: for
+// tests that look at or hold the database from outside.
+func rawDB(t testing.TB, location string) *sql.DB {
+	t.Helper()
+	driver := "sqlite"
+	if ledger.IsPostgres(location) {
+		driver = "pgx"
+	}
+	raw, err := sql.Open(driver, location)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	return raw
+}
+
+// holdWriteLock makes another connection (another process) hold the
+// ledger's writes to table until the returned function is called: SQLite's
+// write lock, or a PostgreSQL table lock that every write to table waits
+// for.
+func holdWriteLock(t testing.TB, location, table string) (release func()) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := rawDB(t, location).Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	begin := "BEGIN IMMEDIATE"
+	if ledger.IsPostgres(location) {
+		begin = "BEGIN; LOCK TABLE " + table + " IN EXCLUSIVE MODE"
+	}
+	if _, err := conn.ExecContext(ctx, begin); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+	}
 }
 
 // openAt opens the ledger at path and closes it when the test ends.
 func openAt(t testing.TB, path string) *ledger.DB {
 	t.Helper()
-	db, err := ledger.Open(context.Background(), path, ledger.Options{})
+	db, err := ledger.Open(context.Background(), path, optsFor(path))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

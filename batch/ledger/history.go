@@ -71,7 +71,7 @@ func scanOutcome(s interface{ Scan(...any) error }, more ...any) (Outcome, error
 // RunRows returns the outcomes run id recorded, in line order (none for an
 // unknown run).
 func (d *DB) RunRows(ctx context.Context, id batch.RunID) ([]Outcome, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+outcomeColumns+` FROM outcomes AS o
+	rows, err := d.query(ctx, `SELECT `+outcomeColumns+` FROM outcomes AS o
 		WHERE o.run_id = ? ORDER BY o.line, o.id`, id)
 	if err != nil {
 		return nil, d.wrap("run rows", err)
@@ -114,19 +114,21 @@ func (d *DB) Story(ctx context.Context, q StoryQuery) (Story, error) {
 
 // storyPersons reads the records matching q.
 func (d *DB) storyPersons(ctx context.Context, q StoryQuery, st *Story) error {
-	args := []any{q.Server}
-	var look []string
+	// One look-up per term, so that each uses its index.
+	var (
+		args []any
+		look []string
+	)
+	sel := `SELECT ` + personColumns + ` FROM persons WHERE (CAST(? AS TEXT) = '' OR server = ?) AND `
 	if q.Key != "" {
-		look = append(look, "SELECT rowid FROM persons WHERE person_key = ?")
-		args = append(args, q.Key)
+		look = append(look, sel+`person_key = ?`)
+		args = append(args, q.Server, q.Server, q.Key)
 	}
 	if q.Login != "" {
-		look = append(look, "SELECT rowid FROM persons WHERE login <> '' AND login = ? COLLATE NOCASE")
-		args = append(args, q.Login)
+		look = append(look, sel+`login <> '' AND {{nocase "login"}} = {{nocase "?"}}`)
+		args = append(args, q.Server, q.Server, q.Login)
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT `+personColumns+` FROM persons
-		WHERE (?1 = '' OR server = ?1) AND rowid IN (`+strings.Join(look, " UNION ")+`)
-		ORDER BY server, person_key`, args...)
+	rows, err := d.query(ctx, strings.Join(look, " UNION ")+` ORDER BY server, person_key`, args...)
 	if err != nil {
 		return err
 	}
@@ -152,17 +154,17 @@ func (d *DB) storyPersons(ctx context.Context, q StoryQuery, st *Story) error {
 // storyEvents reads the outcomes whose key is in keys or whose login
 // (lower case) is in logins.
 func (d *DB) storyEvents(ctx context.Context, server string, keys, logins set, st *Story) error {
-	args := []any{server}
+	args := []any{server, server}
 	var look []string
 	if len(keys) > 0 {
 		look = append(look, "SELECT id FROM outcomes WHERE person_key <> '' AND person_key IN ("+keys.params(&args)+")")
 	}
 	if len(logins) > 0 {
-		look = append(look, "SELECT id FROM outcomes WHERE login <> '' AND login COLLATE NOCASE IN ("+logins.params(&args)+")")
+		look = append(look, `SELECT id FROM outcomes WHERE login <> '' AND {{nocase "login"}} IN (`+logins.params(&args)+")")
 	}
-	rows, err := d.db.QueryContext(ctx, `SELECT `+outcomeColumns+`, r.command, r.dry_run, r.server, r.started
+	rows, err := d.query(ctx, `SELECT `+outcomeColumns+`, r.command, r.dry_run, r.server, r.started
 		FROM outcomes AS o JOIN runs AS r ON r.id = o.run_id
-		WHERE (?1 = '' OR r.server = ?1) AND o.id IN (`+strings.Join(look, " UNION ")+`)
+		WHERE (CAST(? AS TEXT) = '' OR r.server = ?) AND o.id IN (`+strings.Join(look, " UNION ")+`)
 		ORDER BY r.started, r.id, o.line, o.id`, args...)
 	if err != nil {
 		return err

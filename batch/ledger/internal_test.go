@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/ledger/ledgertest"
 )
 
 // firstMigrationOnly is the schema of the first release of the ledger.
@@ -25,12 +26,19 @@ func firstMigrationOnly(t *testing.T) fs.FS {
 	return fstest.MapFS{"migration/0001_init.sql": {Data: text}}
 }
 
+// testLedger returns a fresh ledger's location and options on the tests'
+// engine (see ledgertest).
+func testLedger(t testing.TB) (string, Options) {
+	l := ledgertest.New(t)
+	return l.Location, Options{KeyFile: l.KeyFile, RunsDir: l.RunsDir}
+}
+
 func TestMigrateFromFirstSchema(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "ledger.db")
+	path, opts := testLedger(t)
 
 	// A ledger written by a vicionboard that knew only 0001.
-	old, err := open(ctx, path, Options{}, firstMigrationOnly(t))
+	old, err := open(ctx, path, opts, firstMigrationOnly(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +55,7 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 	if err := old.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := old.db.ExecContext(ctx, `UPDATE runs SET ended = ?, rows = 1, statuses = '{"SUCCESS":1}', codes = '{}', exit_code = 0 WHERE id = ?`,
+	if _, err := old.db.ExecContext(ctx, old.dl.q(`UPDATE runs SET ended = ?, rows = 1, statuses = '{"SUCCESS":1}', codes = '{}', exit_code = 0 WHERE id = ?`),
 		fmtTime(time.Now()), run); err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +66,7 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 		t.Fatalf("the old schema already has 0002's indexes: %v", got)
 	}
 
-	db, err := Open(ctx, path, Options{})
+	db, err := Open(ctx, path, opts)
 	if err != nil {
 		t.Fatalf("Open of the old ledger: %v", err)
 	}
@@ -67,7 +75,7 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"0001_init.sql", "0002_history_indexes.sql", "0003_pruned.sql", "0004_run_stopped.sql"}; !slices.Equal(applied, want) {
+	if want := []string{"0001_init.sql", "0002_history_indexes.sql", "0003_pruned.sql", "0004_identity.sql", "0005_run_stopped.sql"}; !slices.Equal(applied, want) {
 		t.Errorf("migrations %v, want %v", applied, want)
 	}
 	if got := tableNames(t, path, "index"); !slices.Contains(got, "outcomes_by_login") || !slices.Contains(got, "persons_by_login") {
@@ -92,15 +100,20 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 	}
 }
 
-// tableNames lists the schema's objects of a type.
+// tableNames lists the schema's objects of a type (table or index).
 func tableNames(t *testing.T, path, typ string) []string {
 	t.Helper()
-	raw, err := sql.Open("sqlite", path)
+	driver, query := "sqlite", "SELECT name FROM sqlite_schema WHERE type = $1 ORDER BY name"
+	if IsPostgres(path) {
+		driver, query = "pgx", `SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+			WHERE n.nspname = current_schema() AND c.relkind = CASE $1 WHEN 'index' THEN 'i' ELSE 'r' END ORDER BY 1`
+	}
+	raw, err := sql.Open(driver, path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer raw.Close()
-	rows, err := raw.Query("SELECT name FROM sqlite_schema WHERE type = ? ORDER BY name", typ)
+	rows, err := raw.Query(query, typ)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +131,8 @@ func tableNames(t *testing.T, path, typ string) []string {
 // transaction per maxBatch rows.
 func TestGroupCommitBatches(t *testing.T) {
 	ctx := context.Background()
-	db, err := Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), Options{})
+	loc, opts := testLedger(t)
+	db, err := Open(ctx, loc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +184,9 @@ func TestRunIDsSortAndDiffer(t *testing.T) {
 // BenchmarkOpen measures Open and its PRAGMA quick_check on a ledger of
 // 100,000 persons created and their 100,000 outcomes.
 func BenchmarkOpen(b *testing.B) {
+	if ledgertest.Engine() != "sqlite" {
+		b.Skip("SQLite's quick_check")
+	}
 	ctx := context.Background()
 	path := filepath.Join(b.TempDir(), "ledger.db")
 	db, err := Open(ctx, path, Options{})
@@ -229,7 +246,8 @@ func BenchmarkOpen(b *testing.B) {
 // committed, whether or not it fails on the first try.
 func TestFailingOperationIsUndoneAlone(t *testing.T) {
 	ctx := context.Background()
-	d, err := Open(ctx, filepath.Join(t.TempDir(), "ledger.db"), Options{})
+	loc, opts := testLedger(t)
+	d, err := Open(ctx, loc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

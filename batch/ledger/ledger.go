@@ -22,17 +22,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/vicionboard/vicionboard/batch"
 )
@@ -64,15 +59,33 @@ type Options struct {
 	// BusyTimeout is how long a write waits for another process's
 	// transaction (default DefaultBusyTimeout).
 	BusyTimeout time.Duration
+	// KeyFile is the ledger's secret key (see PassDigest): by default, for
+	// a SQLite ledger, KeyPath of its path. A PostgreSQL ledger needs one:
+	// the key never goes into the database.
+	KeyFile string
+	// RunsDir is the folder that keeps, outside the database, the last run
+	// this machine began on the ledger (see identity.go), and for SQLite
+	// the lock files of live runs: by default PATH.runs beside a SQLite
+	// ledger; none for PostgreSQL unless given.
+	RunsDir string
+	// Fresh accepts a ledger that the key file or the runs folder say is
+	// not the memory they knew (new, or missing runs they remember): the
+	// caller moved the old one aside, or accepts what was lost.
+	Fresh bool
 }
 
-// DB is a ledger file opened by this process. It implements batch.Ledger
-// and the history readers. It is safe for concurrent use.
+// DB is a ledger opened by this process: a SQLite file or a PostgreSQL
+// database (see Open). It implements batch.Ledger and the history readers.
+// It is safe for concurrent use.
 type DB struct {
 	db      *sql.DB
-	path    string
-	runsDir string
+	eng     engine
+	dl      *dialect
+	path    string // the ledger's location, for messages: a file's absolute path, or a redacted URL
+	runsDir string // "" when there is none
+	keyPath string
 	busy    time.Duration // the busy timeout
+	id      string        // the ledger's identity (see identity.go)
 
 	w *writer
 
@@ -124,182 +137,75 @@ func DefaultPath(getenv func(string) string) (string, error) {
 	return "", errors.New("ledger: no default path: neither XDG_STATE_HOME nor HOME is set")
 }
 
-// Open opens the ledger at path, creating it (mode 0600, its directory
-// 0700 when missing) and bringing its schema up to date. It checks the file
-// with PRAGMA quick_check: a file that is not a ledger or is corrupt gives
-// a *DamagedError (wrapping batch.ErrLedgerDamaged) and is never recreated.
-// A ledger from a newer schema gives an error wrapping ErrNewerSchema.
-func Open(ctx context.Context, path string, opts Options) (*DB, error) {
-	return open(ctx, path, opts, migrations)
+// Open opens the ledger at location, creating it and bringing its schema
+// up to date. A location that starts with postgres:// or postgresql:// is
+// a PostgreSQL database (see openPostgres); anything else is a SQLite
+// file's path (see openSQLite). Then it checks that the ledger is the one
+// its key file and runs folder knew (see identity.go): a new, foreign or
+// older ledger gives an *IdentityError. A ledger from a newer schema gives
+// an error wrapping ErrNewerSchema.
+func Open(ctx context.Context, location string, opts Options) (*DB, error) {
+	return open(ctx, location, opts, migrations)
+}
+
+// DefaultRunsDir returns the runs folder of the PostgreSQL ledger at
+// location on this machine: in the state directory beside the default
+// ledger's path, one folder per ledger URL (without its password), or ""
+// when there is no state directory. It remembers the last run this machine
+// began (see identity.go); on a machine whose state is not kept (a
+// Kubernetes emptyDir) it is simply new each time.
+func DefaultRunsDir(location string, getenv func(string) string) string {
+	p, err := DefaultPath(getenv)
+	if err != nil {
+		return ""
+	}
+	k := uint64(lockKey("vicionboard runs folder", RedactLocation(location)))
+	return filepath.Join(filepath.Dir(p), fmt.Sprintf("postgres-%016x.runs", k))
+}
+
+// IsPostgres reports whether location names a PostgreSQL ledger.
+func IsPostgres(location string) bool {
+	l := strings.ToLower(strings.TrimSpace(location))
+	return strings.HasPrefix(l, "postgres://") || strings.HasPrefix(l, "postgresql://")
 }
 
 // open is Open with the migrations to apply.
-func open(ctx context.Context, path string, opts Options, migs fs.FS) (*DB, error) {
+func open(ctx context.Context, location string, opts Options, migs fs.FS) (*DB, error) {
 	if opts.BusyTimeout <= 0 {
 		opts.BusyTimeout = DefaultBusyTimeout
 	}
-	path, err := filepath.Abs(path)
-	if err != nil {
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	var (
+		d   *DB
+		err error
+	)
+	if IsPostgres(location) {
+		d, err = openPostgres(ctx, location, opts)
+	} else {
+		d, err = openSQLite(ctx, location, opts)
 	}
-	if err := prepareFile(path); err != nil {
+	if err != nil {
 		return nil, err
 	}
-	sdb, err := sql.Open("sqlite", dsn(path, opts.BusyTimeout))
-	if err != nil {
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
-	}
-	// One connection writes at a time (the writer); a few more read.
-	sdb.SetMaxOpenConns(4)
-	sdb.SetMaxIdleConns(4)
-	d := &DB{db: sdb, path: path, runsDir: path + ".runs", busy: opts.BusyTimeout,
-		runs: map[batch.RunID]*activeRun{}, stmts: map[string]*sql.Stmt{}}
-	if err := d.check(ctx); err != nil {
-		sdb.Close()
+	d.busy, d.runs, d.stmts = opts.BusyTimeout, map[batch.RunID]*activeRun{}, map[string]*sql.Stmt{}
+	fail := func(err error) (*DB, error) {
+		d.eng.close()
+		d.db.Close()
 		return nil, err
 	}
-	if err := migrate(ctx, sdb, migs); err != nil {
-		sdb.Close()
-		return nil, d.wrap("migrate", err)
+	if err := migrate(ctx, d, migs); err != nil {
+		return fail(d.wrap("migrate", err))
 	}
-	if err := os.Mkdir(d.runsDir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-		sdb.Close()
-		return nil, fmt.Errorf("ledger %s: %w", path, err)
+	if d.runsDir != "" {
+		if err := os.MkdirAll(d.runsDir, 0o700); err != nil {
+			return fail(fmt.Errorf("ledger %s: %w", d.path, err))
+		}
 	}
-	d.sweepLocks()
+	if err := d.identify(ctx, opts.Fresh); err != nil {
+		return fail(err)
+	}
+	d.eng.opened(d)
 	d.w = newWriter(d)
 	return d, nil
-}
-
-// untilNotBusy calls fn until it does not fail with SQLITE_BUSY, for up to
-// the busy timeout. A connection's first statements (the DSN's pragmas:
-// journal_mode(WAL) on a file another connection is setting up) can be
-// answered SQLITE_BUSY at once, without SQLite's busy handler waiting, when
-// several processes open a new ledger at the same moment.
-func (d *DB) untilNotBusy(ctx context.Context, fn func() error) error {
-	deadline := time.Now().Add(d.busy)
-	for {
-		err := fn()
-		if err == nil || !IsBusy(err) || time.Now().After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-}
-
-// dsn is the driver's name for the file: a file: URI (so that any path
-// works) with the pragmas every connection needs. _txlock=immediate makes
-// every read-write transaction BEGIN IMMEDIATE: it takes the write lock at
-// once (waiting up to the busy timeout) instead of failing at its first
-// write when another process wrote in between.
-func dsn(path string, busy time.Duration) string {
-	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
-	q.Set("_txlock", "immediate")
-	return (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String()
-}
-
-// sqliteMagic starts every SQLite database file.
-const sqliteMagic = "SQLite format 3\x00"
-
-// prepareFile creates the ledger's directory (0700) and file (0600) when
-// missing, so that SQLite never creates them with the umask's modes, and
-// refuses a path that is not a regular file (symbolic links are followed)
-// or whose first bytes are not SQLite's.
-func prepareFile(path string) error {
-	dir := filepath.Dir(path)
-	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("ledger %s: %w", path, err)
-		}
-	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err == nil {
-		return f.Close()
-	}
-	if !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("ledger %s: %w", path, err)
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		// A dangling symbolic link exists but cannot be followed.
-		return fmt.Errorf("ledger %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return fmt.Errorf("ledger %s: not a regular file (%s)", path, fi.Mode().Type())
-	}
-	if fi.Size() == 0 {
-		return nil // a new database
-	}
-	f, err = os.Open(path)
-	if err != nil {
-		return fmt.Errorf("ledger %s: %w", path, err)
-	}
-	defer f.Close()
-	head := make([]byte, len(sqliteMagic))
-	if _, err := io.ReadFull(f, head); err != nil || string(head) != sqliteMagic {
-		return &DamagedError{Path: path, Detail: "file is not a SQLite database"}
-	}
-	return nil
-}
-
-// check connects and runs PRAGMA quick_check, which reads every page.
-func (d *DB) check(ctx context.Context) error {
-	if err := d.untilNotBusy(ctx, func() error { return d.db.PingContext(ctx) }); err != nil {
-		return d.wrap("open", err)
-	}
-	rows, err := d.db.QueryContext(ctx, "PRAGMA quick_check")
-	if err != nil {
-		return d.wrap("quick_check", err)
-	}
-	defer rows.Close()
-	var (
-		problems []string
-		bad      bool
-	)
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return d.wrap("quick_check", err)
-		}
-		if s == "ok" {
-			continue
-		}
-		bad = true
-		for _, line := range strings.Split(s, "\n") {
-			if !strings.HasPrefix(line, "***") && len(problems) < 3 {
-				problems = append(problems, line)
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return d.wrap("quick_check", err)
-	}
-	if bad {
-		return &DamagedError{Path: d.path, Detail: "quick_check: " + strings.Join(problems, "; ")}
-	}
-	return nil
-}
-
-// damaged reports whether err is SQLite saying the file is corrupt or not
-// a database.
-func damaged(err error) bool {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code() & 0xff { // the primary code of an extended one
-	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
-		return true
-	}
-	return false
 }
 
 // wrap names the ledger and the operation in err, and makes a damaged
@@ -312,14 +218,25 @@ func (d *DB) wrap(op string, err error) error {
 	if errors.As(err, &de) {
 		return err
 	}
-	if damaged(err) {
+	var ie *IdentityError
+	if errors.As(err, &ie) {
+		return err
+	}
+	if d.eng.damaged(err) {
 		return &DamagedError{Path: d.path, Detail: err.Error(), Err: err}
 	}
 	return fmt.Errorf("ledger %s: %s: %w", d.path, op, err)
 }
 
-// Path returns the ledger file's absolute path.
+// Path returns the ledger's location for messages: a SQLite file's
+// absolute path, or a PostgreSQL URL without its password.
 func (d *DB) Path() string { return d.path }
+
+// Engine returns "sqlite" or "postgres".
+func (d *DB) Engine() string { return d.dl.name }
+
+// KeyFile returns the path of the ledger's key file.
+func (d *DB) KeyFile() string { return d.keyPath }
 
 // Flush waits until everything Record queued before the call is committed,
 // and returns the first error a queued write met (the same error then
@@ -356,7 +273,7 @@ func (d *DB) Close() error {
 		s.Close()
 	}
 	d.stmtMu.Unlock()
-	return errors.Join(err, d.db.Close())
+	return errors.Join(err, d.eng.close(), d.db.Close())
 }
 
 // prepared returns query prepared, preparing it the first time.
@@ -366,7 +283,7 @@ func (d *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
 	if s, ok := d.stmts[query]; ok {
 		return s, nil
 	}
-	s, err := d.db.PrepareContext(ctx, query)
+	s, err := d.db.PrepareContext(ctx, d.dl.q(query))
 	if err != nil {
 		return nil, err
 	}
@@ -393,9 +310,31 @@ func parseTime(s sql.NullString) (time.Time, error) {
 	return time.Parse(timeFormat, s.String)
 }
 
-// Exists reports whether a ledger file exists at path (a command that only
-// reads the ledger does not create one).
-func Exists(path string) bool {
-	_, err := os.Stat(path)
+// Exists reports whether a ledger exists at location (a command that only
+// reads the ledger does not create one). A PostgreSQL ledger is taken to
+// exist: opening it creates nothing the database did not allow.
+func Exists(location string) bool {
+	if IsPostgres(location) {
+		return true
+	}
+	_, err := os.Stat(location)
 	return err == nil
+}
+
+// query runs a portable query (see dialect) outside the writer.
+func (d *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.db.QueryContext(ctx, d.dl.q(query), args...)
+}
+
+// queryRow runs a portable query returning one row outside the writer.
+func (d *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return d.db.QueryRowContext(ctx, d.dl.q(query), args...)
+}
+
+// boolInt is b as the ledger stores booleans: 0 or 1.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

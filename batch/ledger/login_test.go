@@ -70,3 +70,29 @@ func TestExclusiveClaim(t *testing.T) {
 		}
 	}
 }
+
+// TestExclusiveClaimKeepsTheLoginInFlight: a generated login's claim over
+// the person's record that a dead run left in flight (or unknown) with
+// another login is refused, naming that record: the dead run may have
+// created the account under its login, and a second login would make a
+// second account (two runners, one killed right after its request). With
+// the record's own login, the claim is granted.
+func TestExclusiveClaimKeepsTheLoginInFlight(t *testing.T) {
+	for _, dry := range []bool{false, true} {
+		e := newClaimEnv(t)
+		dead := e.deadClaim(t, claim("E7", "jsmyth3"))
+		s := start("/in.csv", t0)
+		s.DryRun = dry
+		run := begin(t, e.db, s)
+		other := claim("E7", "jsmyth4")
+		other.Exclusive = true
+		if r := claimOne(t, e.db, run, other); r.Granted || r.Prior.Login != "jsmyth3" || r.Prior.RunID != dead || r.Prior.Live {
+			t.Errorf("dry=%v: a second login over a dead run's claim: %+v; want refused, naming the dead claim", dry, r)
+		}
+		same := claim("E7", "JSMYTH3")
+		same.Exclusive = true
+		if r := claimOne(t, e.db, run, same); !r.Granted || r.Prior.RunID != dead {
+			t.Errorf("dry=%v: the record's own login over a dead run's claim: %+v; want granted", dry, r)
+		}
+	}
+}

@@ -17,10 +17,16 @@ import (
 var migrations embed.FS
 
 // migrate applies the migration/*.sql files of fsys that the ledger has not
-// applied yet, in name order, each in its own transaction with its name
-// recorded in the migrations table. It refuses a ledger that has applied a
-// migration fsys does not have: a newer vicionboard wrote it.
-func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
+// applied yet, in name order, each in its own transaction (holding the
+// ledger's write turn, so that processes opening a new ledger at once
+// apply each migration once) with its name recorded in the migrations
+// table. It refuses a ledger that has applied a migration fsys does not
+// have: a newer vicionboard wrote it.
+//
+// A migration is written once for both engines, in the dialect's portable
+// SQL (see dialect: {{autoid}}, {{json}}, {{isjson "col"}}, {{nocase
+// "expr"}}), and rendered for the ledger's engine before it runs.
+func migrate(ctx context.Context, d *DB, fsys fs.FS) error {
 	names, err := fs.Glob(fsys, "migration/*.sql")
 	if err != nil {
 		return err
@@ -30,13 +36,17 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 		names[i] = path.Base(n)
 	}
 
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (
-		name       TEXT PRIMARY KEY,
-		applied_at TEXT NOT NULL
-	)`); err != nil {
+	err = d.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (
+			name       TEXT PRIMARY KEY,
+			applied_at TEXT NOT NULL
+		)`)
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	applied, err := appliedMigrations(ctx, db)
+	applied, err := appliedMigrations(ctx, d.db)
 	if err != nil {
 		return err
 	}
@@ -54,7 +64,11 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 		if err != nil {
 			return err
 		}
-		if err := migrateOne(ctx, db, n, string(text)); err != nil {
+		rendered, err := d.dl.render(string(text))
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", n, err)
+		}
+		if err := migrateOne(ctx, d, n, rendered); err != nil {
 			return fmt.Errorf("migration %s: %w", n, err)
 		}
 	}
@@ -81,25 +95,19 @@ func appliedMigrations(ctx context.Context, db *sql.DB) ([]string, error) {
 
 // migrateOne applies one migration in a transaction, unless another
 // process applied it since appliedMigrations looked.
-func migrateOne(ctx context.Context, db *sql.DB, name, text string) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
+func migrateOne(ctx context.Context, d *DB, name, text string) error {
+	return d.writeTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, d.dl.q("SELECT count(*) FROM migrations WHERE name = ?"), name).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, text); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, d.dl.q("INSERT INTO migrations (name, applied_at) VALUES (?, ?)"), name, fmtTime(time.Now()))
 		return err
-	}
-	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM migrations WHERE name = ?", name).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	if _, err := tx.ExecContext(ctx, text); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO migrations (name, applied_at) VALUES (?, ?)",
-		name, fmtTime(time.Now())); err != nil {
-		return err
-	}
-	return tx.Commit()
+	})
 }

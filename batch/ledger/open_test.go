@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -27,6 +26,7 @@ func mode(t *testing.T, path string) fs.FileMode {
 }
 
 func TestOpenCreatesPrivateFiles(t *testing.T) {
+	sqliteOnly(t)
 	base := t.TempDir()
 	path := filepath.Join(base, "a", "b", "ledger.db")
 	db := openAt(t, path)
@@ -52,6 +52,7 @@ func TestOpenCreatesPrivateFiles(t *testing.T) {
 }
 
 func TestOpenLeavesExistingDirectoryMode(t *testing.T) {
+	sqliteOnly(t)
 	dir := filepath.Join(t.TempDir(), "shared")
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -69,6 +70,7 @@ func TestOpenLeavesExistingDirectoryMode(t *testing.T) {
 }
 
 func TestOpenFollowsSymlinkToRegularFile(t *testing.T) {
+	sqliteOnly(t)
 	dir := t.TempDir()
 	real := filepath.Join(dir, "real.db")
 	db := openAt(t, real)
@@ -88,6 +90,7 @@ func TestOpenFollowsSymlinkToRegularFile(t *testing.T) {
 }
 
 func TestOpenRefusesWhatIsNotARegularFile(t *testing.T) {
+	sqliteOnly(t)
 	dir := t.TempDir()
 	sub := filepath.Join(dir, "adir")
 	if err := os.Mkdir(sub, 0o700); err != nil {
@@ -169,6 +172,7 @@ func filledLedger(t *testing.T, n int) string {
 }
 
 func TestOpenDamaged(t *testing.T) {
+	sqliteOnly(t)
 	random := make([]byte, 16384)
 	rand.Read(random)
 	for _, c := range []struct {
@@ -249,16 +253,13 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := rawDB(t, path)
 	if _, err := raw.Exec(`INSERT INTO migrations (name, applied_at) VALUES ('9999_future.sql', '')`); err != nil {
 		t.Fatal(err)
 	}
 	raw.Close()
 
-	_, err = ledger.Open(context.Background(), path, ledger.Options{})
+	_, err := ledger.Open(context.Background(), path, optsFor(path))
 	if !errors.Is(err, ledger.ErrNewerSchema) {
 		t.Fatalf("Open: %v; want ErrNewerSchema", err)
 	}

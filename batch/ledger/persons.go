@@ -25,9 +25,12 @@ type stmtReader struct{ d *DB }
 
 // QueryRowContext runs query's prepared statement.
 func (r stmtReader) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if !r.d.dl.prepare {
+		return r.d.queryRow(ctx, query, args...)
+	}
 	s, err := r.d.prepared(ctx, query)
 	if err != nil {
-		return r.d.db.QueryRowContext(ctx, query, args...) // reports the error
+		return r.d.queryRow(ctx, query, args...) // reports the error
 	}
 	return s.QueryRowContext(ctx, args...)
 }
@@ -130,12 +133,23 @@ func (d *DB) lookUp(ctx context.Context, server string, keys []string, found map
 	for i := range size {
 		args = append(args, keys[min(i, len(keys)-1)])
 	}
-	s, err := d.prepared(ctx, `SELECT `+personColumns+` FROM persons
-		WHERE server = ? AND person_key IN (?`+strings.Repeat(", ?", size-1)+`)`)
-	if err != nil {
-		return err
+	q := `SELECT ` + personColumns + ` FROM persons
+		WHERE server = ? AND person_key IN (?` + strings.Repeat(", ?", size-1) + `)`
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if d.dl.prepare {
+		s, err := d.prepared(ctx, q)
+		if err != nil {
+			return err
+		}
+		if rows, err = s.QueryContext(ctx, args...); err != nil {
+			return err
+		}
+	} else {
+		rows, err = d.query(ctx, q, args...)
 	}
-	rows, err := s.QueryContext(ctx, args...)
 	if err != nil {
 		return err
 	}
@@ -168,7 +182,7 @@ func loginHolder(ctx context.Context, q rowQuerier, server, login, except string
 	}
 	var key string
 	err := q.QueryRowContext(ctx, `SELECT person_key FROM persons
-		WHERE login = ? COLLATE NOCASE AND login <> '' AND server = ? AND person_key <> ?
+		WHERE {{nocase "login"}} = {{nocase "?"}} AND login <> '' AND server = ? AND person_key <> ?
 		ORDER BY person_key LIMIT 1`, login, server, except).Scan(&key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
@@ -180,7 +194,7 @@ func loginHolder(ctx context.Context, q rowQuerier, server, login, except string
 // account for, created from input.
 func (d *DB) Known(ctx context.Context, server, input string) (int, error) {
 	var n int
-	err := d.db.QueryRowContext(ctx, `SELECT count(*) FROM persons
+	err := d.queryRow(ctx, `SELECT count(*) FROM persons
 		WHERE server = ? AND input = ? AND state = 'created'`, server, input).Scan(&n)
 	return n, d.wrap("known", err)
 }
@@ -199,9 +213,10 @@ func storedLogin(login string) string {
 // forbids it: a claim is granted when the ledger has no record of the
 // person, a record in flight in a dead run, or an unknown outcome (Prior
 // then says which); it is refused when the person is created or in flight
-// in a live run (this one included, as for a key claimed twice). All
-// claims of the call are one transaction, committed after every Record
-// queued before it, so a claim sees their effects.
+// in a live run (this one included, as for a key claimed twice), and an
+// Exclusive claim is refused over a record that holds another login (see
+// otherLogin). All claims of the call are one transaction, committed
+// after every Record queued before it, so a claim sees their effects.
 //
 // A dry run's claims are answered as a real run's would be, and change
 // nothing. Once queued, Claim waits for the commit even if ctx ends: a
@@ -221,6 +236,9 @@ func (d *DB) Claim(ctx context.Context, run batch.RunID, claims []batch.Claim) (
 	}
 	if r.dryRun {
 		return d.claimDry(ctx, run, claims)
+	}
+	if err := d.lostSession(); err != nil {
+		return nil, err
 	}
 	results := make([]batch.ClaimResult, len(claims))
 	err = d.w.do(ctx, &op{kind: opClaim, rows: len(claims), ctx: ctx,
@@ -251,6 +269,16 @@ func (d *DB) decide(p *batch.Person, ok bool) (bool, error) {
 		return !p.Live, nil
 	}
 	return false, fmt.Errorf("person %s: unknown state %q", p.Key, p.State)
+}
+
+// otherLogin reports whether an Exclusive claim (a generated login) would
+// take over a record (in flight in a dead run, or unknown) that holds
+// another login: that run may have created the person's account under it,
+// and a request with a second login would make a second account. Such a
+// claim is refused: the next run's generator takes the record's login,
+// and checks it on the server first.
+func otherLogin(c batch.Claim, p batch.Person, ok bool) bool {
+	return c.Exclusive && ok && p.Login != "" && !strings.EqualFold(p.Login, storedLogin(c.Login))
 }
 
 // claimTx makes claims in tx, writing their results.
@@ -284,6 +312,7 @@ func (d *DB) claimTx(ctx context.Context, tx *txn, run batch.RunID, claims []bat
 		if err != nil {
 			return err
 		}
+		grant = grant && !otherLogin(c, p, ok)
 		results[i] = batch.ClaimResult{Granted: grant, Prior: p, HadPrior: ok}
 		if grant && c.Exclusive {
 			holder, taken, err := loginHolder(ctx, tx, c.Server, c.Login, c.Key)
@@ -346,6 +375,7 @@ func (d *DB) claimDry(ctx context.Context, run batch.RunID, claims []batch.Claim
 		if err != nil {
 			return nil, d.wrap("claim", err)
 		}
+		grant = grant && !otherLogin(c, p, ok)
 		results[i] = batch.ClaimResult{Granted: grant, Prior: p, HadPrior: ok}
 		if grant && c.Exclusive {
 			holder, taken, err := loginHolder(ctx, stmtReader{d}, c.Server, c.Login, c.Key)
@@ -433,9 +463,9 @@ func recordTx(ctx context.Context, tx *txn, run batch.RunID, dry bool, rec batch
 		}
 		res, err = tx.ExecContext(ctx, `UPDATE persons SET
 				state = 'created', login = ?3, full_name = ?4, applied = ?5, run_id = ?7, updated_at = ?8,
-				input      = iif(state = 'created' OR ?6 = '', input, ?6),
-				created_by = iif(state = 'created', created_by, ?7),
-				created_at = iif(state = 'created', created_at, ?8),
+				input      = CASE WHEN state = 'created' OR ?6 = '' THEN input ELSE ?6 END,
+				created_by = CASE WHEN state = 'created' THEN created_by ELSE ?7 END,
+				created_at = CASE WHEN state = 'created' THEN created_at ELSE ?8 END,
 				prior_state = '', prior_run_id = NULL, prior_login = '', prior_full_name = '',
 				prior_updated_at = NULL
 			WHERE server = ?1 AND person_key = ?2`,
@@ -470,11 +500,11 @@ func recordTx(ctx context.Context, tx *txn, run batch.RunID, dry bool, rec batch
 			VALUES (?, ?, 'unknown', ?, ?, ?, ?, ?)
 			ON CONFLICT (server, person_key) DO UPDATE SET
 				state = 'unknown', run_id = excluded.run_id, updated_at = excluded.updated_at,
-				login = iif(excluded.login = '', login, excluded.login),
-				full_name = iif(excluded.full_name = '', full_name, excluded.full_name),
+				login = CASE WHEN excluded.login = '' THEN persons.login ELSE excluded.login END,
+				full_name = CASE WHEN excluded.full_name = '' THEN persons.full_name ELSE excluded.full_name END,
 				prior_state = '', prior_run_id = NULL, prior_login = '', prior_full_name = '',
 				prior_updated_at = NULL
-			WHERE state <> 'created'`,
+			WHERE persons.state <> 'created'`,
 			rec.Server, rec.Key, login, rec.FullName, rec.Input, run, at)
 	default:
 		err = fmt.Errorf("line %d: unknown effect %d", rec.Line, rec.Effect)
@@ -485,7 +515,7 @@ func recordTx(ctx context.Context, tx *txn, run batch.RunID, dry bool, rec batch
 // Persons calls fn with every person on server whose account was created
 // from input (state created), in key order, until fn returns an error.
 func (d *DB) Persons(ctx context.Context, server, input string, fn func(batch.Person) error) error {
-	rows, err := d.db.QueryContext(ctx, `SELECT `+personColumns+` FROM persons
+	rows, err := d.query(ctx, `SELECT `+personColumns+` FROM persons
 		WHERE server = ? AND input = ? AND state = 'created' ORDER BY person_key`, server, input)
 	if err != nil {
 		return d.wrap("persons", err)

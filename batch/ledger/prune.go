@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -101,10 +101,10 @@ func (d *DB) Prune(ctx context.Context, before time.Time, dryRun bool) (PruneRes
 // prunePlan fills res with the runs started before res.Before whose
 // outcomes Prune deletes, and counts those it keeps.
 func (d *DB) prunePlan(ctx context.Context, res *PruneResult) error {
-	rows, err := d.db.QueryContext(ctx, `WITH last AS (
+	rows, err := d.query(ctx, `WITH last AS (
 			SELECT id FROM (
 				SELECT id, row_number() OVER (PARTITION BY server, input ORDER BY started DESC, id DESC) AS n
-				FROM runs WHERE ended IS NOT NULL AND dry_run = 0)
+				FROM runs WHERE ended IS NOT NULL AND dry_run = 0) AS ranked
 			WHERE n = 1)
 		SELECT r.id, r.command, r.dry_run, r.input, r.started, r.ended IS NOT NULL,
 			r.id IN (SELECT id FROM last),
@@ -186,7 +186,7 @@ func (d *DB) pruneRun(ctx context.Context, id batch.RunID) (int, error) {
 // run and how many: RunRows returns none for such a run (or, when Prune was
 // interrupted in the middle of the run, only some: At is then zero).
 func (d *DB) Prunings(ctx context.Context) (map[batch.RunID]Pruning, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id, pruned_at, pruned_rows FROM runs WHERE pruned_at IS NOT NULL OR pruned_rows > 0`)
+	rows, err := d.query(ctx, `SELECT id, pruned_at, pruned_rows FROM runs WHERE pruned_at IS NOT NULL OR pruned_rows > 0`)
 	if err != nil {
 		return nil, d.wrap("prunings", err)
 	}
@@ -209,10 +209,10 @@ func (d *DB) Prunings(ctx context.Context) (map[batch.RunID]Pruning, error) {
 	return m, d.wrap("prunings", rows.Err())
 }
 
-// Vacuum rewrites the ledger file without its free pages (those Prune
-// freed), with SQLite's VACUUM, then checkpoints the WAL into the file and
-// truncates it. It returns the size of the file and its WAL before and
-// after. VACUUM needs free disk space of up to twice the file's size, and
+// Vacuum rewrites the ledger without the space of the rows Prune
+// deleted: SQLite's VACUUM, then a checkpoint that truncates the WAL;
+// PostgreSQL's VACUUM FULL. It returns the ledger's size (the file and
+// its WAL; the tables and their indexes) before and after. VACUUM needs free disk space of up to twice the file's size, and
 // holds the write lock for the whole rewrite: Vacuum therefore refuses
 // (ErrRunLive) while a run is live, in this DB or any other process, and a
 // run that begins meanwhile waits for it up to its busy timeout.
@@ -229,25 +229,16 @@ func (d *DB) Vacuum(ctx context.Context) (before, after int64, err error) {
 		return 0, 0, fmt.Errorf("ledger %s: %w (run %s): vacuum rewrites the whole file and would hold "+
 			"the run's writes; vacuum when it has ended", d.path, ErrRunLive, id)
 	}
-	before = d.fileSize()
-	conn, err := d.db.Conn(ctx)
-	if err != nil {
-		return before, 0, d.wrap("vacuum", err)
+	before = d.eng.size(ctx)
+	if err := d.eng.vacuum(ctx); err != nil {
+		return before, d.eng.size(ctx), d.busyErr("vacuum", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "VACUUM"); err != nil {
-		return before, d.fileSize(), d.busyErr("vacuum", err)
-	}
-	var busy, logPages, done int
-	if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logPages, &done); err != nil {
-		return before, d.fileSize(), d.busyErr("vacuum: checkpoint", err)
-	}
-	return before, d.fileSize(), nil
+	return before, d.eng.size(ctx), nil
 }
 
 // liveRun returns an unfinished run that is live, if any.
 func (d *DB) liveRun(ctx context.Context) (batch.RunID, bool, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT id FROM runs WHERE ended IS NULL`)
+	rows, err := d.query(ctx, `SELECT id FROM runs WHERE ended IS NULL`)
 	if err != nil {
 		return "", false, err
 	}
@@ -276,22 +267,15 @@ func (d *DB) liveRun(ctx context.Context) (batch.RunID, bool, error) {
 	return "", false, nil
 }
 
-// fileSize returns the size of the ledger file and its WAL.
-func (d *DB) fileSize() int64 {
-	var n int64
-	for _, p := range []string{d.path, d.path + "-wal"} {
-		if fi, err := os.Stat(p); err == nil {
-			n += fi.Size()
-		}
-	}
-	return n
-}
-
 // IsBusy reports whether err says that another process kept the ledger's
 // write lock for longer than the busy timeout.
 func IsBusy(err error) bool {
-	var se *sqlite.Error
-	return errors.Is(err, ErrBusy) || (errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY)
+	var (
+		se *sqlite.Error
+		pe *pgconn.PgError
+	)
+	return errors.Is(err, ErrBusy) || (errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY) ||
+		(errors.As(err, &pe) && pe.Code == "55P03") // lock_not_available: lock_timeout passed
 }
 
 // busyErr is wrap, saying so clearly when another process kept the write

@@ -2,7 +2,6 @@ package ledger_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -82,12 +81,8 @@ func newAged(t *testing.T) *aged {
 // dump returns every row of table, as text, in rowid order.
 func dump(t *testing.T, path, table string) []string {
 	t.Helper()
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	rows, err := raw.Query("SELECT * FROM " + table + " ORDER BY rowid")
+	raw := rawDB(t, path)
+	rows, err := raw.Query("SELECT * FROM " + table + " ORDER BY 1, 2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,7 +298,9 @@ func TestPruneVacuum(t *testing.T) {
 func TestPruneBusy(t *testing.T) {
 	ctx := context.Background()
 	path := ledgerPath(t)
-	db, err := ledger.Open(ctx, path, ledger.Options{BusyTimeout: 100 * time.Millisecond})
+	o := optsFor(path)
+	o.BusyTimeout = 100 * time.Millisecond
+	db, err := ledger.Open(ctx, path, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -315,26 +312,12 @@ func TestPruneBusy(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	raw, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	conn, err := raw.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	release := holdWriteLock(t, path, "outcomes")
 	_, err = db.Prune(ctx, t0.Add(time.Minute), false)
 	if !errors.Is(err, ledger.ErrBusy) || !strings.Contains(err.Error(), "try again") {
 		t.Errorf("Prune while another process writes: %v, want ErrBusy", err)
 	}
-	if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	release()
 	res, err := db.Prune(ctx, t0.Add(time.Minute), false)
 	if err != nil || res.Outcomes != 1 {
 		t.Errorf("Prune once the lock is free: %+v, %v", res, err)

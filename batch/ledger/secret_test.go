@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,8 +101,14 @@ func TestNoPasswordInLedgerFiles(t *testing.T) {
 	}
 
 	check := func(when string) {
-		files, _ := filepath.Glob(path + "*")
 		var all []byte
+		if ledger.IsPostgres(path) {
+			// The database's rows, as text.
+			for _, table := range []string{"runs", "outcomes", "persons", "meta", "migrations"} {
+				all = append(all, strings.Join(dump(t, path, table), "\n")...)
+			}
+		}
+		files, _ := filepath.Glob(path + "*")
 		for _, name := range files {
 			if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() {
 				all = append(all, read(t, name)...)
@@ -172,7 +179,7 @@ func TestMissingKeyIsNeverReplaced(t *testing.T) {
 	r := rec("key:E1", "jdoe", batch.StatusSuccess, batch.EffectCreated)
 	r.Applied = map[string]string{"agent_pass": digest("Start-2026")}
 	record(t, db, run, r)
-	if err := os.Remove(ledger.KeyPath(path)); err != nil {
+	if err := os.Remove(keyFileOf(path)); err != nil {
 		t.Fatal(err)
 	}
 	for name, call := range map[string]func() error{
@@ -183,7 +190,50 @@ func TestMissingKeyIsNeverReplaced(t *testing.T) {
 			t.Errorf("%s without the key file: %v, want ErrKeyMissing", name, err)
 		}
 	}
-	if _, err := os.Stat(ledger.KeyPath(path)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(keyFileOf(path)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a new key file was made: %v", err)
+	}
+}
+
+// TestWrongKeyIsRefused: a key file holding another key than the one the
+// ledger was made with (another ledger's, a Secret mixed up) is refused,
+// never taken: its digests and generated passwords would all differ. A
+// ledger opened without a key file reads, and refuses to make digests.
+func TestWrongKeyIsRefused(t *testing.T) {
+	path := ledgerPath(t)
+	db := openAt(t, path)
+	if _, err := db.Passwords(server); err != nil {
+		t.Fatal(err)
+	}
+	other := ledgerPath(t)
+	openAt(t, other).Close()
+	b, err := os.ReadFile(keyFileOf(other))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The other key alone, as an operator's key file would hold it.
+	write(t, keyFileOf(path), []byte(strings.SplitN(string(b), "\n", 2)[0]+"\n"))
+	for name, call := range map[string]func() error{
+		"PassDigest": func() error { _, err := db.PassDigest(); return err },
+		"Passwords":  func() error { _, err := db.Passwords(server); return err },
+	} {
+		if err := call(); !errors.Is(err, ledger.ErrKeyMismatch) {
+			t.Errorf("%s with another key: %v, want ErrKeyMismatch", name, err)
+		}
+	}
+	o := optsFor(path)
+	o.KeyFile = ""
+	if ledger.IsPostgres(path) {
+		nokey, err := ledger.Open(context.Background(), path, o)
+		if err != nil {
+			t.Fatalf("a PostgreSQL ledger without a key file does not open for reading: %v", err)
+		}
+		defer nokey.Close()
+		if _, err := nokey.Runs(context.Background(), 0); err != nil {
+			t.Errorf("Runs without a key file: %v", err)
+		}
+		if _, err := nokey.PassDigest(); !errors.Is(err, ledger.ErrKeyFileNeeded) {
+			t.Errorf("PassDigest without a key file: %v, want ErrKeyFileNeeded", err)
+		}
 	}
 }

@@ -30,8 +30,8 @@ type op struct {
 
 // writer is the one goroutine that writes a DB. It commits operations in
 // the order they were queued, grouping whatever is queued when a commit
-// ends into the next transaction (up to maxBatch rows). Each operation runs
-// under a savepoint, so that one failing rolls back only itself.
+// ends into the next transaction (up to maxBatch rows). One operation
+// failing rolls back only itself (see commit).
 type writer struct {
 	d   *DB
 	ops chan *op
@@ -223,54 +223,84 @@ func (w *writer) exec(group []*op) {
 	}
 }
 
-// commit runs ops in one transaction, each under a savepoint, and sets
-// the error of each that failed (all of them when the commit fails).
+// commit runs ops in one transaction and sets the error of each that
+// failed (all of them when the commit fails). It first runs them plainly,
+// which costs no round trip per operation; when one fails, it rolls that
+// back and runs them again each under a savepoint, so that the failing
+// one is undone alone. An operation's apply is a function of the
+// transaction only, so running it again is safe.
 func (w *writer) commit(ops []*op) {
+	if w.tryCommit(ops, false) {
+		return
+	}
+	for _, o := range ops {
+		o.err = nil
+	}
+	w.tryCommit(ops, true)
+}
+
+// tryCommit runs ops in one transaction, under savepoints when isolate.
+// Without isolate, it reports false (and commits nothing) when an
+// operation failed.
+func (w *writer) tryCommit(ops []*op, isolate bool) bool {
 	ctx := context.Background()
-	failAll := func(err error) {
+	failAll := func(err error) bool {
 		err = w.d.wrap("write", err)
 		for _, o := range ops {
 			if o.err == nil {
 				o.err = err
 			}
 		}
+		return true
 	}
-	sqlTx, err := w.d.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsn)
+	sqlTx, err := w.d.db.BeginTx(ctx, nil) // SQLite: BEGIN IMMEDIATE (see dsn)
 	if err != nil {
-		failAll(err)
-		return
+		return failAll(err)
+	}
+	if err := w.d.eng.beginWrite(ctx, sqlTx); err != nil {
+		sqlTx.Rollback()
+		return failAll(err)
 	}
 	tx := &txn{Tx: sqlTx, d: w.d, stmts: map[string]*sql.Stmt{}}
+	exec := func(q string) error {
+		if !isolate {
+			return nil
+		}
+		_, err := tx.Tx.ExecContext(ctx, q)
+		return err
+	}
 	for _, o := range ops {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+		if err := exec("SAVEPOINT op"); err != nil {
 			tx.Rollback()
-			failAll(err)
-			return
+			return failAll(err)
 		}
 		if err := o.apply(ctx, tx); err != nil {
-			o.err = w.d.wrap("write", err)
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO op"); err != nil {
+			if !isolate {
 				tx.Rollback()
-				failAll(err)
-				return
+				return false
+			}
+			o.err = w.d.wrap("write", err)
+			if err := exec("ROLLBACK TO op"); err != nil {
+				tx.Rollback()
+				return failAll(err)
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE op"); err != nil {
+		if err := exec("RELEASE op"); err != nil {
 			tx.Rollback()
-			failAll(err)
-			return
+			return failAll(err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		failAll(err)
-		return
+		return failAll(err)
 	}
 	w.commits.Add(1)
+	return true
 }
 
 // txn is the writer's transaction. Its ExecContext and QueryRowContext
-// run the DB's prepared statements (see DB.prepared): SQLite then parses
-// each statement once per connection, not once per row.
+// take portable queries (see dialect) and run the DB's prepared
+// statements (see DB.prepared): the engine then parses each statement
+// once per connection, not once per row.
 type txn struct {
 	*sql.Tx
 	d     *DB
@@ -293,6 +323,9 @@ func (t *txn) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // ExecContext executes query's prepared statement in the transaction.
 func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if !t.d.dl.prepare {
+		return t.Tx.ExecContext(ctx, t.d.dl.q(query), args...)
+	}
 	s, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -302,9 +335,12 @@ func (t *txn) ExecContext(ctx context.Context, query string, args ...any) (sql.R
 
 // QueryRowContext runs query's prepared statement in the transaction.
 func (t *txn) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if !t.d.dl.prepare {
+		return t.Tx.QueryRowContext(ctx, t.d.dl.q(query), args...)
+	}
 	s, err := t.stmt(ctx, query)
 	if err != nil {
-		return t.Tx.QueryRowContext(ctx, query, args...) // reports the error
+		return t.Tx.QueryRowContext(ctx, t.d.dl.q(query), args...) // reports the error
 	}
 	return s.QueryRowContext(ctx, args...)
 }

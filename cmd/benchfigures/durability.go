@@ -19,6 +19,7 @@ import (
 	"github.com/vicionboard/vicionboard/batch"
 	"github.com/vicionboard/vicionboard/batch/input"
 	"github.com/vicionboard/vicionboard/batch/ledger"
+	"github.com/vicionboard/vicionboard/batch/ledger/ledgertest"
 	"github.com/vicionboard/vicionboard/vicidial"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
 )
@@ -72,7 +73,16 @@ func ledgerPipeline(srv *vicidialtest.Server, n int, path, profile string) (floa
 	if err != nil {
 		return 0, err
 	}
-	db, err := ledger.Open(ctx, path, ledger.Options{})
+	opts := ledger.Options{}
+	if ledger.IsPostgres(path) {
+		dir, err := os.MkdirTemp("", "vicionboard-bench-key")
+		if err != nil {
+			return 0, err
+		}
+		defer os.RemoveAll(dir)
+		opts.KeyFile = filepath.Join(dir, "ledger.key")
+	}
+	db, err := ledger.Open(ctx, path, opts)
 	if err != nil {
 		return 0, err
 	}
@@ -213,7 +223,26 @@ func durability(profile string) ([]figure, error) {
 			return ledgerPipeline(srv, durableRows, filepath.Join(dir, fmt.Sprintf("ledger%d.db", rep)), "")
 		}},
 	}
-	var leanRatio, durableRatio spread
+	// The same on PostgreSQL: a cluster of its own on the same disk, with
+	// fsync and synchronous commits, over a Unix socket. As root, the
+	// cluster runs as the user postgres, who must reach its folder.
+	if os.Geteuid() == 0 {
+		for d := dir; d != filepath.Dir(d) && (d == dir || filepath.Base(d) == ".bench"); d = filepath.Dir(d) {
+			os.Chmod(d, 0o711)
+		}
+	}
+	pg, pgErr := ledgertest.Start(ledgertest.StartOptions{Durable: true, Dir: dir})
+	if pgErr == nil {
+		defer pg.Stop()
+		cs = append(cs, &contender{name: "pipeline, PostgreSQL ledger", unit: "rows/s", run: func(srv *vicidialtest.Server, _ int) (float64, error) {
+			url, err := pg.Schema()
+			if err != nil {
+				return 0, err
+			}
+			return ledgerPipeline(srv, durableRows, url, "")
+		}})
+	}
+	var leanRatio, durableRatio, pgRatio spread
 	for rep := 0; rep < durableReps; rep++ {
 		for _, c := range cs {
 			srv, err := fresh()
@@ -233,6 +262,9 @@ func durability(profile string) ([]figure, error) {
 		}
 		leanRatio = append(leanRatio, cs[1].rate[rep]/cs[0].rate[rep])
 		durableRatio = append(durableRatio, cs[2].rate[rep]/cs[0].rate[rep])
+		if len(cs) > 3 {
+			pgRatio = append(pgRatio, cs[3].rate[rep]/cs[0].rate[rep])
+		}
 	}
 	if profile != "" {
 		// An extra, longer run, profiled and left out of the figure.
@@ -246,15 +278,22 @@ func durability(profile string) ([]figure, error) {
 			return nil, err
 		}
 	}
-	cs[2].name += " (" + fsType(dir) + ", fsync)"
+	cs[2].name = "pipeline, SQLite ledger (" + fsType(dir) + ", fsync)"
+	if len(cs) > 3 {
+		cs[3].name += " (" + fsType(dir) + ", fsync, Unix socket)"
+	}
 	figs := []figure{{fmt.Sprintf("5. %d rows, 2 ms latency, 8 workers: median [range] of %d", durableRows, durableReps), "", "", true}}
 	for _, c := range cs {
 		figs = append(figs, figure{"   " + c.name, fmt.Sprintf("%s, %.0f µs CPU/row", c.rate.rate(c.unit), c.cpu.median()), "", true})
 	}
-	return append(figs,
+	figs = append(figs,
 		figure{"   pipeline, no ledger / bare loop", leanRatio.String(), "", true},
-		figure{"   pipeline, ledger / bare loop", durableRatio.String(), ">= 0.95", durableRatio.median() >= 0.95},
-	), nil
+		figure{"   pipeline, SQLite ledger / bare loop", durableRatio.String(), ">= 0.95", durableRatio.median() >= 0.95},
+	)
+	if pgErr != nil {
+		return append(figs, figure{"   pipeline, PostgreSQL ledger", "not measured: " + pgErr.Error() + " (" + ledgertest.Install + ")", "", true}), nil
+	}
+	return append(figs, figure{"   pipeline, PostgreSQL ledger / bare loop", pgRatio.String(), ">= 0.95", pgRatio.median() >= 0.95}), nil
 }
 
 // fsType names the file system dir is on, as /proc/self/mounts says.

@@ -6,7 +6,8 @@
 //  3. rate accuracy at --rate 50 over 10 s, and the largest 1-second burst;
 //  4. peak RSS of an offline check of 100,000 and 1,000,000 rows, and the
 //     duplicate-login index's bytes per row;
-//  5. speed with durability: the pipeline with a fresh ledger on a real
+//  5. speed with durability: the pipeline with a fresh ledger (SQLite, and
+//     PostgreSQL when its server programs are installed) on a real
 //     disk, and without one, beside the bare loop (2 ms latency, 8 workers);
 //  6. peak RSS and duration of the built binary rerunning a 1,000,000-row
 //     input it created (every row ALREADY_CREATED from the ledger);

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gofrs/flock"
 
+	"github.com/vicionboard/vicionboard/batch/ledger/ledgertest"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
 )
 
@@ -72,6 +73,7 @@ func TestMain(m *testing.M) {
 	}
 	os.Setenv("XDG_STATE_HOME", state)
 	code := m.Run()
+	ledgertest.StopShared()
 	os.RemoveAll(state)
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))

@@ -53,7 +53,7 @@ only the log line on stderr says the totals.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.ledger.path, "ledger", "", "the ledger (env VICIONBOARD_LEDGER; default $XDG_STATE_HOME/vicionboard/ledger.db)")
+	f.StringVar(&o.ledger.path, "ledger", "", "the ledger: a SQLite file, or a postgres:// URL (env VICIONBOARD_LEDGER; default $XDG_STATE_HOME/vicionboard/ledger.db)")
 	f.StringVar(&o.key, "key", "", "tell the story of the person with this key (the --key column's value, e.g. an employee id)")
 	f.StringVar(&o.login, "login", "", "tell the story of the account with this login")
 	f.StringVar(&o.server, "url", "", "only this server (default: every server)")
@@ -102,7 +102,7 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 		return err
 	}
 	if !ledger.Exists(path) {
-		return usagef("no ledger at %s: no run has been recorded there (give --ledger or set VICIONBOARD_LEDGER)", path)
+		return usagef("no ledger at %s: no run has been recorded there (give --ledger or set VICIONBOARD_LEDGER)", ledger.RedactLocation(path))
 	}
 	db, _, err := o.ledger.openLedger(ctx, a.getenv, log)
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"github.com/spf13/pflag"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/vicionboard/vicionboard/batch/ledger"
+
 	"github.com/vicionboard/vicionboard/batch/textfile"
 	"github.com/vicionboard/vicionboard/batch/words"
 )
@@ -24,15 +26,16 @@ import. It is YAML:
   url: https://dialer.example.com
   api_user: vicionboard
   api_pass_file: /etc/vicionboard/api-pass   # or api_pass_env: NIGHTLY_VICIDIAL_PASS
-  ledger: /var/lib/vicionboard/ledger.db
+  ledger: /var/lib/vicionboard/ledger.db    # or postgres://vicionboard@db.example.com/vicionboard
+  ledger_key: /etc/vicionboard/ledger.key   # the ledger's key file (needed for PostgreSQL)
   map: hr-mapping.yaml
   flags: {workers: 4, rate: 5, update: true, deactivate-missing: true, key: Employee ID}
 
-url, api_user, api_pass_file, ledger and map set the flags of the same names (--api-user...);
+url, api_user, api_pass_file, ledger, ledger_key and map set the flags of the same names (--api-user...);
 map may also be the mapping itself, written under it as in a --map file;
 api_pass_env names the environment variable that holds the API password; flags sets any other flag
 by its name. A flag given on the command line wins over the profile. Relative paths (api_pass_file,
-ledger, map, and the flags ca-file, out and report) are relative to the profile's directory. The
+ledger, map, and the flags ca-file, out and report) are relative to the profile's directory (a postgres:// ledger is a URL, not a path). The
 password itself never goes in a profile, so the file may be readable by others.`
 
 // profileMsgPassword refuses a password in a profile; it never quotes the
@@ -47,13 +50,14 @@ var profileKeys = []struct{ key, flag string }{
 	{"api_pass_file", "api-pass-file"},
 	{"api_pass_env", "api-pass-env"},
 	{"ledger", "ledger"},
+	{"ledger_key", "ledger-key"},
 	{"map", "map"},
 	{"flags", ""},
 }
 
 // profilePathFlags are the flags whose relative values are relative to the
 // profile's directory.
-var profilePathFlags = []string{"api-pass-file", "ledger", "map", "ca-file", "out", "report"}
+var profilePathFlags = []string{"api-pass-file", "ledger", "ledger-key", "map", "ca-file", "out", "report"}
 
 // profile is a loaded --profile file: the flags it sets, and the mapping
 // it holds when its map: is a mapping rather than a file's path.
@@ -147,7 +151,7 @@ func loadProfile(path string) (*profile, error) {
 			return
 		}
 		seen[flag] = v.Line
-		if slices.Contains(profilePathFlags, flag) && value != "" && !filepath.IsAbs(value) {
+		if slices.Contains(profilePathFlags, flag) && value != "" && !filepath.IsAbs(value) && !ledger.IsPostgres(value) {
 			value = filepath.Join(dir, value)
 		}
 		p.settings = append(p.settings, profileSetting{flag: flag, key: key, value: value, line: v.Line})

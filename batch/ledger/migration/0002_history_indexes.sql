@@ -5,9 +5,9 @@
 -- the partial indexes' conditions so that SQLite may use them.
 
 CREATE INDEX outcomes_by_key ON outcomes (person_key) WHERE person_key <> '';
-CREATE INDEX outcomes_by_login ON outcomes (login COLLATE NOCASE) WHERE login <> '';
+CREATE INDEX outcomes_by_login ON outcomes ({{nocase "login"}}) WHERE login <> '';
 CREATE INDEX persons_by_key ON persons (person_key);
-CREATE INDEX persons_by_login ON persons (login COLLATE NOCASE) WHERE login <> '';
+CREATE INDEX persons_by_login ON persons ({{nocase "login"}}) WHERE login <> '';
 CREATE INDEX persons_created_from ON persons (server, input) WHERE state = 'created';
 CREATE INDEX runs_by_start ON runs (started, id);
 CREATE INDEX runs_finished ON runs (server, input, started) WHERE ended IS NOT NULL AND dry_run = 0;

@@ -1,4 +1,4 @@
--- 0004: what history tells of a run besides its counts. leavers is how many
+-- 0005: what history tells of a run besides its counts. leavers is how many
 -- rows the run wrote after the input's rows, for persons absent from the
 -- input (--deactivate-missing): rows counts the input's rows only. stopped
 -- says why a run stopped before its rows were done (a safeguard's figures,
