@@ -96,7 +96,7 @@ func (s *sites) night(command, name, export string, extra ...string) (result, ma
 		col[h] = i
 	}
 	if _, ok := col["result_server"]; !ok {
-		s.t.Fatalf("%s: no result_server column: %v", out, recs[0])
+		return got, rows // not this job's result file (it stopped before writing one)
 	}
 	for i, r := range resultRows(s.t, out) {
 		rec := recs[i+1]
@@ -525,5 +525,86 @@ func TestProfileServersErrors(t *testing.T) {
 	s.env["VICIDIAL_URL"] = "http://127.0.0.1:9" // gives way to the profile's servers
 	if got, rows := s.night("run", "env", export); got.code != exitOK || rows["E01"].server != "leeds" || rows["E02"].server != "york" {
 		t.Errorf("VICIDIAL_URL with servers: exit %d, rows %v\n%s", got.code, rows, got.stderr)
+	}
+}
+
+// TestEarlierResultFileNoRunWrote: a job with several servers finds, at
+// its --out, a result file that no run in its ledger wrote (a lost ledger,
+// a job with one server): its rows cannot be put on a server, so the run
+// stops (exit 3) before anything is sent, rather than forget what it says;
+// --fresh moves it aside. An offline check of the same job reads the
+// ledger of each server.
+func TestEarlierResultFileNoRunWrote(t *testing.T) {
+	s := newSites(t, false)
+	ps := staff(4)
+	out := filepath.Join(s.dir, "night1.run.csv")
+	earlier := "Employee ID,First Name,Last Name,Work Email,Site,result_status,result_login,result_reason,result_warnings,result_row,result_at\n" +
+		"E01,Ann,Smith,ann.smith@example.com,Leeds,SUCCESS,asmith,created by add_user (CREATED),,2,2026-11-01T10:00:00Z\n"
+	writeFile(t, s.dir, "night1.run.csv", earlier)
+	got, _ := s.night("run", "night1", siteExport(ps, nil))
+	if got.code != exitFatal || !strings.Contains(got.stderr, "no run in this ledger wrote") && !strings.Contains(got.stderr, "a run this ledger does not know") {
+		t.Fatalf("exit %d, want %d naming the earlier result file\n%s", got.code, exitFatal, got.stderr)
+	}
+	if n := sends(s.leeds) + sends(s.york); n != 0 {
+		t.Errorf("%d requests sent before the stop", n)
+	}
+	if b, err := os.ReadFile(out); err != nil || string(b) != earlier {
+		t.Errorf("the earlier result file was changed: %v", err)
+	}
+	got, rows := s.night("run", "night1", siteExport(ps, nil), "--fresh")
+	if got.code != exitOK || len(rows) != 4 {
+		t.Fatalf("--fresh: exit %d, %d rows\n%s", got.code, len(rows), got.stderr)
+	}
+	aside, _ := filepath.Glob(filepath.Join(s.dir, "night1.run.csv.*"))
+	found := false
+	for _, a := range aside {
+		if b, err := os.ReadFile(a); err == nil && string(b) == earlier {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("--fresh: the earlier result file is not kept aside (%v)", aside)
+	}
+
+	ps[0].site = "York" // a move, seen offline from the ledger alone
+	check, rows := s.night("check", "offline", siteExport(ps, nil), "--offline")
+	if check.code != exitRowsFailed || rows[ps[0].id].code != "SERVER_MOVE" || rows[ps[1].id].code != "ALREADY_CREATED" || rows[ps[1].id].server != "york" {
+		t.Errorf("offline check: exit %d, rows %v\n%s", check.code, rows, check.stderr)
+	}
+}
+
+// TestMissingServerRowsTripItsSafeguard: an export that lacks one
+// server's rows (York's two persons of twenty), with --deactivate-missing,
+// trips that server's deactivation share, though the whole feed's is not
+// over it; nobody is deactivated.
+func TestMissingServerRowsTripItsSafeguard(t *testing.T) {
+	s := newSites(t, false)
+	ps := staff(20)
+	for i := range ps {
+		ps[i].site = "Leeds"
+	}
+	ps[3].site, ps[8].site = "York", "York"
+	if got, _ := s.night("run", "night1", siteExport(ps, nil), "--deactivate-missing"); got.code != exitOK {
+		t.Fatalf("night 1: exit %d\n%s", got.code, got.stderr)
+	}
+	var leeds []sitePerson
+	for _, p := range ps {
+		if p.site == "Leeds" {
+			leeds = append(leeds, p)
+		}
+	}
+	for _, command := range []string{"check", "run"} {
+		got, _ := s.night(command, "night2", siteExport(leeds, nil), "--deactivate-missing")
+		if got.code != exitSafeguard || !strings.Contains(got.stderr, "server york: the run would deactivate 2 of the 2 accounts the ledger knows for this input") {
+			t.Errorf("%s: exit %d, want %d naming york's deactivations\n%s", command, got.code, exitSafeguard, got.stderr)
+		}
+		if strings.Contains(got.stderr, "server leeds:") || strings.Contains(got.stderr, "of the 20 accounts") {
+			t.Errorf("%s: a safeguard tripped for leeds or the whole feed:\n%s", command, got.stderr)
+		}
+	}
+	for _, r := range s.york.Sim.Requests() {
+		if r.Function == "update_user" {
+			t.Errorf("update_user sent to York: %v", r.Params.Get("agent_user"))
+		}
 	}
 }
