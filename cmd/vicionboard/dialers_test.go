@@ -24,22 +24,13 @@ type sites struct {
 	dir         string
 	leeds, york *vicidialtest.Server
 	env         map[string]string
-	bin         bool   // through the built binary, else in process
-	extra       string // more of the profile
+	bin         bool // through the built binary, else in process
 }
 
-// sitesMap routes each row by its Site column.
-const sitesMap = `  key: Employee ID
-  agent_full_name: "{First Name} {Last Name}"
-  first_name: First Name
-  last_name: Last Name
-  agent_user: {generate: "{f}{last}"}
-  agent_pass: {generate: password}
-  agent_user_level: 1
-  agent_user_group: {value: AGENTS}
-  email: Work Email
-  server: {from: Site, map: {Leeds: leeds, York: york}}
-`
+// sitesMap is hrMap, indented under a profile's map:, that routes each
+// row by its Site column.
+var sitesMap = "  " + strings.ReplaceAll(strings.TrimSuffix(hrMap, "\n"), "\n", "\n  ") +
+	"\n  server: {from: Site, map: {Leeds: leeds, York: york}}\n"
 
 func newSites(t *testing.T, bin bool) *sites {
 	t.Helper()
@@ -62,7 +53,7 @@ servers:
   leeds: {url: %q, api_pass_env: LEEDS_VICIDIAL_PASS}
   york: {url: %q, api_pass_env: YORK_VICIDIAL_PASS, workers: 2}
 map:
-%s%s`, s.leeds.URL, s.york.URL, sitesMap, s.extra))
+%s`, s.leeds.URL, s.york.URL, sitesMap))
 }
 
 // siteRow is a result file's row: status, code, login and server.

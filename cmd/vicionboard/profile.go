@@ -208,13 +208,7 @@ func loadProfile(path string) (*profile, error) {
 		}
 		j := slices.IndexFunc(profileKeys, func(pk struct{ key, flag string }) bool { return pk.key == key })
 		if j < 0 {
-			msg := fmt.Sprintf("%q is not a profile key", key)
-			if c := closestName(key, keys); c != "" {
-				msg += fmt.Sprintf(": did you mean %s?", c)
-			} else {
-				msg += " (the keys: " + strings.Join(keys, ", ") + "; other flags go under flags:)"
-			}
-			fail(k.Line, "%s", msg)
+			fail(k.Line, "%s", notAKey(fmt.Sprintf("%q is not a profile key", key), key, keys, "other flags go under flags:"))
 			continue
 		}
 		switch key {
@@ -335,13 +329,7 @@ func loadServers(v *yaml.Node, dir string, fail func(line int, format string, ar
 			}
 			n := slices.IndexFunc(profileServerKeys, func(pk struct{ key, flag string }) bool { return pk.key == key })
 			if n < 0 {
-				msg := fmt.Sprintf("%s: %q is not a server's key", where, key)
-				if c := closestName(key, keys); c != "" {
-					msg += fmt.Sprintf(": did you mean %s?", c)
-				} else {
-					msg += " (the keys: " + strings.Join(keys, ", ") + "; the job's other flags go under flags:)"
-				}
-				fail(fk.Line, "%s", msg)
+				fail(fk.Line, "%s", notAKey(fmt.Sprintf("%s: %q is not a server's key", where, key), key, keys, "the job's other flags go under flags:"))
 				continue
 			}
 			flag, at := profileServerKeys[n].flag, where+": "+key
@@ -373,6 +361,15 @@ func loadServers(v *yaml.Node, dir string, fail func(line int, format string, ar
 		servers = append(servers, ps)
 	}
 	return servers
+}
+
+// notAKey completes msg, about a key that is not one of keys: the key it
+// probably is, or the keys and where the others go.
+func notAKey(msg, key string, keys []string, others string) string {
+	if c := closestName(key, keys); c != "" {
+		return msg + fmt.Sprintf(": did you mean %s?", c)
+	}
+	return msg + " (the keys: " + strings.Join(keys, ", ") + "; " + others + ")"
 }
 
 // serverName reports whether name may name a server: 1 to maxServerName
