@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 
@@ -14,7 +12,8 @@ import (
 )
 
 // This file holds what turns an error into its fix: the names a value
-// could have meant, and the signs of an export that lost characters.
+// could have meant. (The signs of what a spreadsheet or its export did to
+// a cell are package cells'.)
 
 // InGroupLister is implemented by a server dependency (an Inspector, the
 // run's Accounts) that can list the server's in-groups; *vicidial.Client
@@ -109,56 +108,6 @@ func withClosest(list, v string, names []string) string {
 	}
 	return list
 }
-
-// lostLetters reports whether v has a "?" where a letter should be: the
-// mark of an export (a "CSV" rather than "CSV UTF-8" save, a legacy code
-// page) that replaced each character it could not encode with "?". A run
-// of "?" counts when it stands between letters ("Garc?a"). In a name,
-// which never holds a question mark, it also counts when it touches a
-// letter on one side ("Jos?", "?lvaro") or is a word of two or more
-// ("??" for a name in another script). In a custom field, where a "?" may
-// end a question ("Night shift?"), only the first rule applies.
-func lostLetters(v string, name bool) bool {
-	if !strings.Contains(v, "?") {
-		return false
-	}
-	prev := rune(-1) // the rune before the current run; -1 at the start
-	for i := 0; i < len(v); {
-		if v[i] != '?' {
-			r, size := utf8.DecodeRuneInString(v[i:])
-			prev = r
-			i += size
-			continue
-		}
-		j := i
-		for j < len(v) && v[j] == '?' {
-			j++
-		}
-		next := rune(-1)
-		if j < len(v) {
-			next, _ = utf8.DecodeRuneInString(v[j:])
-		}
-		before, after := unicode.IsLetter(prev), unicode.IsLetter(next)
-		switch {
-		case before && after:
-			return true
-		case name && (before || after):
-			return true
-		case name && j-i >= 2 && wordEdge(prev) && wordEdge(next):
-			return true
-		}
-		prev = '?'
-		i = j
-	}
-	return false
-}
-
-// wordEdge reports whether r (-1 for the start or end of the value) ends
-// a word.
-func wordEdge(r rune) bool { return r == -1 || unicode.IsSpace(r) }
-
-// lostLettersFix is what to do about lostLetters.
-const lostLettersFix = `the export lost characters it could not encode; export as "CSV UTF-8" or .xlsx`
 
 // nothingKeptFix is what to do about a full name VICIdial would delete
 // entirely (a name in a non-Latin script).

@@ -104,33 +104,41 @@ func TestPrepareInGroupsLongCell(t *testing.T) {
 	}
 }
 
-// The rule of "?" (see lostLetters): a run of "?" between letters always
-// counts as lost characters; in a name also one touching a letter on one
-// side, or a word of two or more "?". Elsewhere a "?" is only deleted, as
-// any character VICIdial does not keep.
+// The rule of "?" (see cells.LostLetters): a run of "?" between letters
+// always counts as lost characters; in a name also one touching a letter
+// on one side, or a word of two or more "?"; so does any U+FFFD. A full
+// name with lost characters is INVALID (a login made of it would be
+// wrong for good); a custom field's is a warning. Elsewhere a "?" is only
+// deleted, as any character VICIdial does not keep.
 func TestPrepareQuestionMarks(t *testing.T) {
 	const fix = `has "?" where a letter should be: the export lost characters it could not encode; export as "CSV UTF-8" or .xlsx`
 	tests := []struct {
 		name     string
 		edit     func(*batch.Fields)
+		problem  string // the exact problem wanted; "" = valid
 		lost     string // the column whose "?" warning is wanted; "" = none
-		cleaning string // a cleaning warning that must be given besides
+		cleaning string // a cleaning warning that must be given
 	}{
-		{"name with letters lost", func(f *batch.Fields) { f.FullName = "Jos? Garc?a" }, "agent_full_name",
-			`agent_full_name cleaned: "Jos? Garc?a" -> "Jos Garca"`},
-		{"name: end of a word", func(f *batch.Fields) { f.FullName = "Jos? Smith" }, "agent_full_name", ""},
-		{"name: start of a word", func(f *batch.Fields) { f.FullName = "?lvaro Smith" }, "agent_full_name", ""},
-		{"name: two characters lost", func(f *batch.Fields) { f.FullName = "Jos?? Garc??a" }, "agent_full_name", ""},
-		{"name: a word of ?", func(f *batch.Fields) { f.FullName = "Li ??" }, "agent_full_name", ""},
-		{"name: a lone ? between spaces", func(f *batch.Fields) { f.FullName = "Jane ? Smith" }, "",
+		{"name with letters lost", func(f *batch.Fields) { f.FullName = "Jos? Garc?a" },
+			`agent_full_name: "Jos? Garc?a" ` + fix, "", ""},
+		{"name: end of a word", func(f *batch.Fields) { f.FullName = "Jos? Smith" }, `agent_full_name: "Jos? Smith" ` + fix, "", ""},
+		{"name: start of a word", func(f *batch.Fields) { f.FullName = "?lvaro Smith" }, `agent_full_name: "?lvaro Smith" ` + fix, "", ""},
+		{"name: two characters lost", func(f *batch.Fields) { f.FullName = "Jos?? Garc??a" }, `agent_full_name: "Jos?? Garc??a" ` + fix, "", ""},
+		{"name: a word of ?", func(f *batch.Fields) { f.FullName = "Li ??" }, `agent_full_name: "Li ??" ` + fix, "", ""},
+		{"name of ? only", func(f *batch.Fields) { f.FullName = "?? ???" }, `agent_full_name: "?? ???" ` + fix, "", ""},
+		{"name: replacement character", func(f *batch.Fields) { f.FullName = "Zo\uFFFD Adams" },
+			"agent_full_name: \"Zo\uFFFD Adams\" has \"\uFFFD\" (U+FFFD, the replacement character) where a letter should be: the export lost characters it could not encode; export as \"CSV UTF-8\" or .xlsx", "", ""},
+		{"name: a lone ? between spaces", func(f *batch.Fields) { f.FullName = "Jane ? Smith" }, "", "",
 			`agent_full_name cleaned: "Jane ? Smith" -> "Jane Smith"`},
-		{"name: ? beside a digit", func(f *batch.Fields) { f.FullName = "Agent 7?" }, "", ""},
-		{"custom between letters", func(f *batch.Fields) { f.CustomOne = "Team Garc?a" }, "custom_one", ""},
-		{"custom: trailing question", func(f *batch.Fields) { f.CustomTwo = "Night shift?" }, "",
+		{"name: ? beside a digit", func(f *batch.Fields) { f.FullName = "Agent 7?" }, "", "", ""},
+		{"custom between letters", func(f *batch.Fields) { f.CustomOne = "Team Garc?a" }, "", "custom_one", ""},
+		{"custom: replacement character", func(f *batch.Fields) { f.CustomOne = "M\uFFFDnchen" }, "", "custom_one", ""},
+		{"custom: trailing question", func(f *batch.Fields) { f.CustomTwo = "Night shift?" }, "", "",
 			`custom_two cleaned: "Night shift?" -> "Night shift"`},
-		{"custom: question inside", func(f *batch.Fields) { f.CustomThree = "Remote? Yes" }, "", ""},
-		{"custom: start of a word", func(f *batch.Fields) { f.CustomFour = "?lvaro" }, "", ""},
-		{"accented name is no loss", func(f *batch.Fields) { f.FullName = "José García" }, "",
+		{"custom: question inside", func(f *batch.Fields) { f.CustomThree = "Remote? Yes" }, "", "", ""},
+		{"custom: start of a word", func(f *batch.Fields) { f.CustomFour = "?lvaro" }, "", "", ""},
+		{"login with letters lost", func(f *batch.Fields) { f.Login = "jm?ller" }, `agent_user: "jm?ller" ` + fix, "", ""},
+		{"accented name is no loss", func(f *batch.Fields) { f.FullName = "José García" }, "", "",
 			`agent_full_name cleaned: "José García" -> "Jose Garcia"`},
 	}
 	for _, tt := range tests {
@@ -138,19 +146,29 @@ func TestPrepareQuestionMarks(t *testing.T) {
 			f := addRow()
 			tt.edit(&f)
 			plan, err := batch.Prepare(f, batch.Options{})
+			if tt.problem != "" {
+				if diff := cmp.Diff([]string{tt.problem}, problemsOf(t, err)); diff != "" {
+					t.Errorf("problems (-want +got):\n%s", diff)
+				}
+				if len(plan.Warnings) > 0 {
+					t.Errorf("a refused name is also warned about: %q", plan.Warnings)
+				}
+				return
+			}
 			if err != nil {
-				t.Fatalf("Prepare: %v (a \"?\" is a warning, not a problem)", err)
+				t.Fatalf("Prepare: %v", err)
 			}
 			var lost []string
 			for _, w := range plan.Warnings {
-				if strings.Contains(w, `has "?"`) {
+				if strings.Contains(w, "where a letter should be") {
 					lost = append(lost, w)
 				}
 			}
 			switch {
 			case tt.lost == "" && len(lost) > 0:
 				t.Errorf("warnings %q, want no \"?\" warning", lost)
-			case tt.lost != "" && (len(lost) != 1 || !strings.HasPrefix(lost[0], tt.lost+" ") || !strings.HasSuffix(lost[0], fix)):
+			case tt.lost != "" && (len(lost) != 1 || !strings.HasPrefix(lost[0], tt.lost+" ") ||
+				!strings.HasSuffix(lost[0], `export as "CSV UTF-8" or .xlsx`)):
 				t.Errorf("warnings %q, want one for %s ending %q", plan.Warnings, tt.lost, fix)
 			}
 			if tt.cleaning != "" && !strings.Contains(strings.Join(plan.Warnings, "\n"), tt.cleaning) {
@@ -161,11 +179,11 @@ func TestPrepareQuestionMarks(t *testing.T) {
 
 	t.Run("exact warning", func(t *testing.T) {
 		f := addRow()
-		f.FullName = "Jos? Garc?a"
+		f.CustomOne = "Garc?a"
 		plan, _ := batch.Prepare(f, batch.Options{})
 		want := []string{
-			`agent_full_name "Jos? Garc?a" ` + fix,
-			`agent_full_name cleaned: "Jos? Garc?a" -> "Jos Garca"`,
+			`custom_one "Garc?a" ` + fix,
+			`custom_one cleaned: "Garc?a" -> "Garca"`,
 		}
 		if diff := cmp.Diff(want, plan.Warnings); diff != "" {
 			t.Errorf("warnings (-want +got):\n%s", diff)
@@ -173,11 +191,12 @@ func TestPrepareQuestionMarks(t *testing.T) {
 	})
 	t.Run("strict", func(t *testing.T) {
 		f := addRow()
-		f.FullName, f.CustomOne = "Jos? Garc?a", "Night shift?"
+		f.FullName, f.CustomOne, f.CustomTwo = "Jos? Garc?a", "Night shift?", "Garc?a"
 		_, err := batch.Prepare(f, batch.Options{Strict: true})
 		want := []string{
 			`agent_full_name: "Jos? Garc?a" ` + fix,
 			`custom_one: "Night shift?" has characters VICIdial would delete or change (it would store "Night shift")`,
+			`custom_two: "Garc?a" ` + fix,
 		}
 		if diff := cmp.Diff(want, problemsOf(t, err)); diff != "" {
 			t.Errorf("problems (-want +got):\n%s", diff)
@@ -196,13 +215,19 @@ func TestPrepareNothingKept(t *testing.T) {
 		{"محمد", `agent_full_name: "محمد" ` + romanise},
 		{"Иван Петров", `agent_full_name: "Иван Петров" ` + romanise},
 		{"!!!", `agent_full_name: "!!!" ` + romanise},
-		{"?? ???", `agent_full_name: "?? ???" has nothing VICIdial would keep: its "?" are characters the export could not encode; export as "CSV UTF-8" or .xlsx`},
+		{"Ｊose", ""}, // fullwidth: NFKC makes it Jose
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := addRow()
 			f.FullName = tt.name
 			_, err := batch.Prepare(f, batch.Options{})
+			if tt.want == "" {
+				if err != nil {
+					t.Errorf("Prepare: %v", err)
+				}
+				return
+			}
 			if diff := cmp.Diff([]string{tt.want}, problemsOf(t, err)); diff != "" {
 				t.Errorf("problems (-want +got):\n%s", diff)
 			}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -123,6 +124,8 @@ func Changes(p Person, plan Plan) []Change {
 		}
 		old, now := p.Applied[f], want[f]
 		switch {
+		case slices.Contains(plan.LeftOut, f):
+			continue // a value the server cannot store: the account keeps its own
 		case f == "agent_full_name" && sameName(old, now):
 			continue
 		case f == "agent_pass" && (old == "" || now == "" || plan.GeneratedPass):

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/vicionboard/vicionboard/batch/cells"
 	"github.com/vicionboard/vicionboard/batch/naming"
 	"github.com/vicionboard/vicionboard/batch/words"
 	"github.com/vicionboard/vicionboard/vicidial"
@@ -13,8 +14,10 @@ import (
 
 // Options tunes validation.
 type Options struct {
-	// Strict makes a full name or custom field that would be cleaned a
-	// problem instead of a warning.
+	// Strict makes a problem of what would otherwise be changed with a
+	// warning: a full name or custom field that would be cleaned, a number
+	// a spreadsheet wrote with a decimal part, an optional value VICIdial
+	// cannot store (left out of the request otherwise).
 	Strict bool
 	// PassDigest, when set, gives the plan the digest of the row's
 	// password (a keyed hash: the ledger remembers it instead of the
@@ -111,11 +114,142 @@ type problems struct {
 	list     []Problem
 	warnings []string
 	strict   bool
+	copy     bool     // a copy row: what is left out comes from the template
 	inGroups []string // the server's in-groups; nil = unknown
+	// leftOut are the columns whose value was left out of the request.
+	leftOut []string
+	// refused holds the columns whose cell was refused as a whole (a
+	// formula, a damaged name or number: see cells): the field's own
+	// rules would only repeat it, in other words.
+	refused map[string]bool
 }
 
+// add records a problem of column col, unless its cell was refused.
 func (p *problems) add(col, format string, args ...any) {
+	if p.refused[col] {
+		return
+	}
 	p.list = append(p.list, Problem{Column: col, Msg: fmt.Sprintf(format, args...)})
+}
+
+// refuse records the problem that refuses column col's cell as a whole.
+func (p *problems) refuse(col, format string, args ...any) {
+	p.add(col, format, args...)
+	if p.refused == nil {
+		p.refused = map[string]bool{}
+	}
+	p.refused[col] = true
+}
+
+// warn records a warning about column col, unless its cell was refused.
+func (p *problems) warn(col, format string, args ...any) {
+	if !p.refused[col] {
+		p.warnings = append(p.warnings, fmt.Sprintf(format, args...))
+	}
+}
+
+// leaveOut records that column col's value, which VICIdial cannot store
+// for why, is left out of the request (the caller empties it): a warning,
+// or a problem when strict.
+func (p *problems) leaveOut(col, why string) {
+	if p.strict {
+		p.add(col, "%s (with --strict a value VICIdial cannot store refuses the row; without, it is left out)", why)
+		return
+	}
+	then := "the account is created without it"
+	if p.copy {
+		then = "the account keeps the template's"
+	}
+	p.warn(col, "%s left out: %s; %s", col, why, then)
+	p.leftOut = append(p.leftOut, col)
+}
+
+// numberRule is how the checks every cell gets first read a number a
+// spreadsheet reformatted (see cells.Number).
+type numberRule int
+
+const (
+	notNumber numberRule = iota // the field holds no number
+	aNumber                     // a number field: "1.0" is 1, "-1.0" is -1
+	anID                        // an ID: "1007.0" is 1007 (digits only)
+)
+
+// cells applies to every cell of f the checks of what a spreadsheet or
+// its export did to it (see cell), and returns f with the numbers it
+// repairs.
+func (p *problems) cells(f Fields) Fields {
+	f.Login = p.cell("agent_user", f.Login, false, anID)
+	f.Pass = p.cell("agent_pass", f.Pass, true, notNumber)
+	f.FullName = p.cell("agent_full_name", f.FullName, false, notNumber)
+	f.Level = p.cell("agent_user_level", f.Level, false, aNumber)
+	f.Group = p.cell("agent_user_group", f.Group, false, anID)
+	f.Template = p.cell("template", f.Template, false, anID)
+	f.PhoneLogin = p.cell("phone_login", f.PhoneLogin, false, anID)
+	f.PhonePass = p.cell("phone_pass", f.PhonePass, true, notNumber)
+	f.HotkeysActive = p.cell("hotkeys_active", f.HotkeysActive, false, aNumber)
+	f.VoicemailID = p.cell("voicemail_id", f.VoicemailID, false, aNumber)
+	f.Email = p.cell("email", f.Email, false, notNumber)
+	f.CustomOne = p.cell("custom_one", f.CustomOne, false, notNumber)
+	f.CustomTwo = p.cell("custom_two", f.CustomTwo, false, notNumber)
+	f.CustomThree = p.cell("custom_three", f.CustomThree, false, notNumber)
+	f.CustomFour = p.cell("custom_four", f.CustomFour, false, notNumber)
+	f.CustomFive = p.cell("custom_five", f.CustomFive, false, notNumber)
+	f.WrapupSecondsOverride = p.cell("wrapup_seconds_override", f.WrapupSecondsOverride, false, aNumber)
+	f.AgentChooseIngroups = p.cell("agent_choose_ingroups", f.AgentChooseIngroups, false, aNumber)
+	f.AgentChooseBlended = p.cell("agent_choose_blended", f.AgentChooseBlended, false, aNumber)
+	f.CloserDefaultBlended = p.cell("closer_default_blended", f.CloserDefaultBlended, false, aNumber)
+	f.InGroups = p.cell("in_groups", f.InGroups, false, anID)
+	f.Active = p.cell("active", f.Active, false, notNumber)
+	return f
+}
+
+// cell checks column col's cell v for what a spreadsheet or its export
+// did to it (see package cells), and returns the value to use: a formula
+// is refused (an .xlsx gives its value, never its formula), a full name
+// with letters the export lost is refused, a number is read by rule (see
+// number). A secret is never quoted.
+func (p *problems) cell(col, v string, secret bool, rule numberRule) string {
+	switch {
+	case v == "":
+	case cells.IsFormula(v):
+		p.refuse(col, "%s is a spreadsheet formula, not its value: %s", shown(v, secret), cells.FormulaFix)
+	case col == "agent_full_name" && cells.LostLetters(v, true):
+		p.refuse(col, "%s %s", words.Quote(v), cells.LostLettersProblem(v))
+	case rule != notNumber:
+		return p.number(col, rule, v)
+	}
+	return v
+}
+
+// wholeLogin returns login as Prepare reads it: a login of digits a
+// spreadsheet wrote with a decimal part ("1007.0") is the number. The
+// person key of a row without a key column is its login, read so: the
+// same person whether the column was formatted as Text or not.
+func wholeLogin(login string) string {
+	if whole, how := cells.Number(login); how == cells.DecimalPart && isDigits(whole) {
+		return whole
+	}
+	return login
+}
+
+// number returns the value of column col, read by rule: a number a
+// spreadsheet wrote with a decimal part is repaired, one it damaged is
+// refused (see cells.Number).
+func (p *problems) number(col string, rule numberRule, v string) string {
+	whole, how := cells.Number(v)
+	switch {
+	case how == cells.AsWritten, how == cells.DecimalPart && rule == anID && !isDigits(whole):
+	case how != cells.DecimalPart:
+		p.refuse(col, "%s %s", words.Quote(v), how.Problem())
+	case p.strict:
+		p.refuse(col, "%s is the number %s written with a decimal part by a spreadsheet (with --strict no value is changed): %s",
+			words.Quote(v), whole, cells.TextFix)
+	default:
+		p.warn(col, "%s read as a whole number: %s -> %s (a spreadsheet wrote it with a decimal part; format the column as Text)",
+			col, words.Quote(v), words.Quote(whole))
+		return whole
+	}
+	return v
 }
 
 // id checks a login, group or similar: only [-_0-9a-zA-Z], within lengths.
@@ -128,6 +262,8 @@ func (p *problems) id(col, v string, min, max int, secret bool) {
 		p.add(col, "%s is too short (at least %d characters)", shown(v, secret), min)
 	case len(v) > max:
 		p.add(col, "%s is too long (%d characters, at most %d)", shown(v, secret), len(v), max)
+	case !secret && !isSafeID(v) && cells.LostLetters(v, false):
+		p.add(col, "%s %s", words.Quote(v), cells.LostLettersProblem(v))
 	case !isSafeID(v):
 		p.add(col, "%s has characters VICIdial would delete (%s); use only letters, digits, - and _", shown(v, secret), badChars(v, secret))
 	}
@@ -176,27 +312,29 @@ func badChars(v string, secret bool) string {
 	return strings.Join(bad, " ")
 }
 
-// text cleans a free-text field; a change is a warning, or a problem when
-// strict. A "?" where a letter should be (see lostLetters) says so, with
-// the fix: a warning besides the cleaning's, or the problem when strict.
-func (p *problems) text(col, v string, max int) string {
+// text cleans a free-text field (NFKC, transliteration, and what VICIdial
+// deletes; see clean); a change is a warning, or a problem when strict. A
+// "?" where a letter should be (see cells.LostLetters; a full name's is
+// refused before) says so, with the fix: a warning besides the cleaning's,
+// or the problem when strict. It returns "" for a refused cell.
+func (p *problems) text(col, v string) string {
+	if p.refused[col] {
+		return ""
+	}
 	c := clean(v)
 	if c != v {
-		lost := lostLetters(v, col == "agent_full_name")
+		lost := cells.LostLetters(v, false)
 		switch {
 		case p.strict && lost:
-			p.add(col, "%s has \"?\" where a letter should be: %s", words.Quote(v), lostLettersFix)
+			p.add(col, "%s %s", words.Quote(v), cells.LostLettersProblem(v))
 		case p.strict:
 			p.add(col, "%s has characters VICIdial would delete or change (it would store %s)", words.Quote(v), words.Quote(c))
 		default:
 			if lost {
-				p.warnings = append(p.warnings, fmt.Sprintf("%s %s has \"?\" where a letter should be: %s", col, words.Quote(v), lostLettersFix))
+				p.warn(col, "%s %s %s", col, words.Quote(v), cells.LostLettersProblem(v))
 			}
-			p.warnings = append(p.warnings, fmt.Sprintf("%s cleaned: %s -> %s", col, words.Quote(v), words.Quote(c)))
+			p.warn(col, "%s cleaned: %s -> %s", col, words.Quote(v), words.Quote(c))
 		}
-	}
-	if len(c) > max {
-		p.add(col, "%s is too long (%d characters, at most %d)", words.Quote(c), len(c), max)
 	}
 	return c
 }
@@ -211,20 +349,28 @@ func (p *problems) flag(col, v string) {
 // Prepare validates the fields of a row and returns the call to make. The
 // error is a *ValidationError listing every problem; the plan's warnings
 // are set either way.
+//
+// Every cell is checked first for what a spreadsheet did to it (see
+// package cells): a formula, a full name with letters the export lost, a
+// number in scientific notation are INVALID; a whole number written with
+// a decimal part ("1004.0") is the number, with a warning. An optional
+// value VICIdial cannot store (an email with ' or +, a custom field over
+// 100 characters...) is left out of the request, with a warning. With
+// Options.Strict each of these warnings is a problem instead.
 func Prepare(f Fields, opts Options) (Plan, error) {
-	p := &problems{strict: opts.Strict, inGroups: opts.InGroups}
+	p := &problems{strict: opts.Strict, inGroups: opts.InGroups, copy: f.Template != ""}
+	f = p.cells(f)
 	p.id("agent_user", f.Login, 2, maxLogin, false)
 	p.id("agent_pass", f.Pass, 2, maxPass, true)
 	name := ""
 	if f.FullName == "" {
 		p.add("agent_full_name", "required")
 	} else {
-		name = p.text("agent_full_name", f.FullName, maxFullName)
+		name = p.text("agent_full_name", f.FullName)
 		switch {
-		case name != "":
-		case lostLetters(f.FullName, true):
-			p.add("agent_full_name", "%s has nothing VICIdial would keep: its \"?\" are characters the export could not encode; export as \"CSV UTF-8\" or .xlsx", words.Quote(f.FullName))
-		default:
+		case len(name) > maxFullName:
+			p.add("agent_full_name", "%s is too long (%d characters, at most %d)", words.Quote(name), len(name), maxFullName)
+		case name == "":
 			p.add("agent_full_name", "%s has nothing VICIdial would keep: %s", words.Quote(f.FullName), nothingKeptFix)
 		}
 	}
@@ -246,7 +392,7 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 	if opts.PassDigest != nil && f.Pass != "" {
 		plan.PassDigest = opts.PassDigest(f.Pass)
 	}
-	plan.Warnings = p.warnings
+	plan.Warnings, plan.LeftOut = p.warnings, p.leftOut
 	if len(p.list) > 0 {
 		return plan, &ValidationError{Problems: p.list}
 	}
@@ -277,12 +423,15 @@ func (p *problems) ownValues(f Fields) *vicidial.UpdateUserRequest {
 		p.id("agent_user_group", f.Group, 1, maxGroup, false)
 		u.Group = f.Group
 	}
-	// update_user's own limits, narrower than add_user's.
+	// update_user's own limits, narrower than add_user's: a value it
+	// cannot store is left out.
 	if v := string(u.PhonePass); v != "" && len(v) > maxUpdatePhonePass {
-		p.add("phone_pass", "at most %d characters for update_user", maxUpdatePhonePass)
+		p.leaveOut("phone_pass", fmt.Sprintf("update_user, which applies a copy row's own values, takes at most %d characters", maxUpdatePhonePass))
+		u.PhonePass = ""
 	}
 	if v := u.VoicemailID; v != "" && len(v) < 2 {
-		p.add("voicemail_id", "%s: update_user needs 2 to %d digits", words.Quote(v), maxVoicemail)
+		p.leaveOut("voicemail_id", fmt.Sprintf("%s: update_user, which applies a copy row's own values, takes 2 to %d digits", words.Quote(v), maxVoicemail))
+		u.VoicemailID = ""
 	}
 	if v := u.Email; v != "" && len(v) < 5 {
 		p.add("email", "%s: update_user needs at least 5 characters", words.Quote(v))
@@ -434,23 +583,36 @@ func (p *problems) optional(f Fields) vicidial.AddUserRequest {
 	if v := f.VoicemailID; v != "" && (!isDigits(v) || len(v) > maxVoicemail) {
 		p.add("voicemail_id", "%s must be digits only, at most %d", words.Quote(v), maxVoicemail)
 	}
-	if v := f.Email; v != "" {
+	// An address that is not one is HR's to correct; one VICIdial cannot
+	// store is left out, for HR cannot correct it (it is the person's).
+	if v := f.Email; v != "" && !p.refused["email"] {
+		cannot := ""
 		switch {
-		case strings.Contains(v, "'"):
-			p.add("email", "%s has an apostrophe, which breaks VICIdial's insert", words.Quote(v))
-		case strings.Contains(v, "+"):
-			p.add("email", "%s has a +, which VICIdial would store as a space", words.Quote(v))
 		case strings.Count(v, "@") != 1 || strings.ContainsAny(v, " \t"):
 			p.add("email", "%s is not an email address", words.Quote(v))
+		case strings.Contains(v, "'"):
+			cannot = "has an apostrophe, which breaks VICIdial's insert (HTTP 500, and no account)"
+		case strings.Contains(v, "+"):
+			cannot = "has a +, which VICIdial stores as a space"
 		case len(v) > maxEmail:
-			p.add("email", "%s is too long (at most %d)", words.Quote(v), maxEmail)
+			cannot = fmt.Sprintf("is %d characters, and VICIdial stores at most %d", len(v), maxEmail)
+		}
+		if cannot != "" {
+			p.leaveOut("email", words.Quote(v)+" "+cannot)
+			req.Email = ""
 		}
 	}
 	customs := []*string{&req.CustomOne, &req.CustomTwo, &req.CustomThree, &req.CustomFour, &req.CustomFive}
 	for i, v := range []string{f.CustomOne, f.CustomTwo, f.CustomThree, f.CustomFour, f.CustomFive} {
-		if v != "" {
-			*customs[i] = p.text(customNames[i], v, maxCustom)
+		if v == "" {
+			continue
 		}
+		c := p.text(customNames[i], v)
+		if len(c) > maxCustom {
+			p.leaveOut(customNames[i], fmt.Sprintf("%s is %d characters (once cleaned), and VICIdial stores at most %d", words.Quote(c), len(c), maxCustom))
+			c = ""
+		}
+		*customs[i] = c
 	}
 	return req
 }

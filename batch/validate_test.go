@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/vicionboard/vicionboard/batch"
 )
 
@@ -40,9 +42,18 @@ func TestPrepareRules(t *testing.T) {
 		{"wrapup -1", func(f *batch.Fields) { f.WrapupSecondsOverride = "-1" }, "", ""},
 		{"wrapup 10000", func(f *batch.Fields) { f.WrapupSecondsOverride = "10000" }, "wrapup_seconds_override", ""},
 		{"voicemail letters", func(f *batch.Fields) { f.VoicemailID = "12a" }, "voicemail_id", ""},
-		{"email apostrophe", func(f *batch.Fields) { f.Email = "o'neil@example.com" }, "email", ""},
-		{"email plus", func(f *batch.Fields) { f.Email = "jane+hr@example.com" }, "email", ""},
+		// An optional value VICIdial cannot store is left out; one that
+		// is wrong is HR's to correct.
+		{"email apostrophe", func(f *batch.Fields) { f.Email = "o'neil@example.com" }, "",
+			`email left out: "o'neil@example.com" has an apostrophe, which breaks VICIdial's insert (HTTP 500, and no account); the account is created without it`},
+		{"email plus", func(f *batch.Fields) { f.Email = "jane+hr@example.com" }, "",
+			`email left out: "jane+hr@example.com" has a +, which VICIdial stores as a space; the account is created without it`},
+		{"email too long", func(f *batch.Fields) { f.Email = strings.Repeat("j", 90) + "@example.com" }, "",
+			"is 102 characters, and VICIdial stores at most 100; the account is created without it"},
+		{"copy row's email plus", func(f *batch.Fields) { f.Template = "5555"; f.Email = "jane+hr@example.com" }, "",
+			"has a +, which VICIdial stores as a space; the account keeps the template's"},
 		{"email no at", func(f *batch.Fields) { f.Email = "jane.example.com" }, "email", ""},
+		{"email with apostrophe and no at", func(f *batch.Fields) { f.Email = "o'neil.example.com" }, "email", ""},
 		{"phone pass with space", func(f *batch.Fields) { f.PhonePass = "a b" }, "phone_pass", ""},
 		{"phone login with slash", func(f *batch.Fields) { f.PhoneLogin = "SIP/100" }, "phone_login", ""},
 		{"bad in-group", func(f *batch.Fields) { f.InGroups = "SALESLINE|SUP PORT!" }, "in_groups", ""},
@@ -52,12 +63,41 @@ func TestPrepareRules(t *testing.T) {
 		{"name of symbols only", func(f *batch.Fields) { f.FullName = "!!!" }, "agent_full_name", ""},
 		{"name too long", func(f *batch.Fields) { f.FullName = strings.Repeat("N", 51) }, "agent_full_name", ""},
 		{"custom cleaned", func(f *batch.Fields) { f.CustomOne = "Équipe #1" }, "", `custom_one cleaned: "Équipe #1" -> "Equipe 1"`},
-		{"custom too long", func(f *batch.Fields) { f.CustomTwo = strings.Repeat("c", 101) }, "custom_two", ""},
+		{"custom too long", func(f *batch.Fields) { f.CustomTwo = strings.Repeat("c", 101) }, "",
+			`custom_two left out: "cccccccccccccccccccccccccccccccccccccccc"...(61 more characters) is 101 characters (once cleaned), and VICIdial stores at most 100; the account is created without it`},
 		{"copy row with in-groups", func(f *batch.Fields) { f.Template = "5555"; f.InGroups = "BILLING" }, "in_groups", ""},
 		{"copy row ignores blending", func(f *batch.Fields) { f.Template = "5555"; f.AgentChooseBlended = "0" }, "",
 			"neither copy_user nor update_user sets agent_choose_blended: they come from template 5555"},
-		{"copy row with a long phone password", func(f *batch.Fields) { f.Template = "5555"; f.PhonePass = strings.Repeat("p", 21) }, "phone_pass", ""},
-		{"copy row with a short voicemail", func(f *batch.Fields) { f.Template = "5555"; f.VoicemailID = "7" }, "voicemail_id", ""},
+		{"copy row with a long phone password", func(f *batch.Fields) { f.Template = "5555"; f.PhonePass = strings.Repeat("p", 21) }, "",
+			"phone_pass left out: update_user, which applies a copy row's own values, takes at most 20 characters; the account keeps the template's"},
+		{"copy row with a short voicemail", func(f *batch.Fields) { f.Template = "5555"; f.VoicemailID = "7" }, "",
+			`voicemail_id left out: "7": update_user, which applies a copy row's own values, takes 2 to 10 digits; the account keeps the template's`},
+		// Formulas: refused in any field that stores its cell, once.
+		{"formula in a custom field", func(f *batch.Fields) { f.CustomOne = `=HYPERLINK("https://intranet/leeds","Leeds")` }, "custom_one", ""},
+		{"formula in the full name", func(f *batch.Fields) { f.FullName = "=B2&\" \"&C2" }, "agent_full_name", ""},
+		{"formula in the login", func(f *batch.Fields) { f.Login = "=A1" }, "agent_user", ""},
+		{"formula in the password", func(f *batch.Fields) { f.Pass = "=RAND()" }, "agent_pass", ""},
+		{"formula with +", func(f *batch.Fields) { f.CustomTwo = "+SUM(A1:A3)" }, "custom_two", ""},
+		{"formula with @", func(f *batch.Fields) { f.CustomTwo = "@SUM(A1)" }, "custom_two", ""},
+		{"formula with - and a reference", func(f *batch.Fields) { f.WrapupSecondsOverride = "-B2" }, "wrapup_seconds_override", ""},
+		{"formula in active", func(f *batch.Fields) { f.Active = "=TRUE()" }, "active", ""},
+		{"a phone number is no formula", func(f *batch.Fields) { f.CustomTwo = "+44 20 7946 0958" }, "", ""},
+		{"an address is no formula", func(f *batch.Fields) { f.CustomTwo = "@home" }, "", ""},
+		// Numbers a spreadsheet reformatted.
+		{"phone login with .0", func(f *batch.Fields) { f.PhoneLogin = "1004.0" }, "",
+			`phone_login read as a whole number: "1004.0" -> "1004" (a spreadsheet wrote it with a decimal part; format the column as Text)`},
+		{"level with .0", func(f *batch.Fields) { f.Level = "1.0" }, "", `agent_user_level read as a whole number: "1.0" -> "1"`},
+		{"wrapup -1.0", func(f *batch.Fields) { f.WrapupSecondsOverride = "-1.0" }, "", `"-1.0" -> "-1"`},
+		{"hotkeys with ,00", func(f *batch.Fields) { f.HotkeysActive = "1,00" }, "", `"1,00" -> "1"`},
+		{"numeric login with .0", func(f *batch.Fields) { f.Login = "1007.0" }, "", `agent_user read as a whole number: "1007.0" -> "1007"`},
+		{"numeric template with .0", func(f *batch.Fields) { f.Template = "5555.0" }, "", `template read as a whole number`},
+		{"login with letters and .0", func(f *batch.Fields) { f.Login = "E0007.0" }, "agent_user", ""},
+		{"scientific phone login", func(f *batch.Fields) { f.PhoneLogin = "1.003E+03" }, "phone_login", ""},
+		{"scientific voicemail", func(f *batch.Fields) { f.VoicemailID = "8.5E+03" }, "voicemail_id", ""},
+		{"ambiguous thousands", func(f *batch.Fields) { f.PhoneLogin = "1.000" }, "phone_login", ""},
+		{"a decimal is no whole number", func(f *batch.Fields) { f.Level = "1.5" }, "agent_user_level", ""},
+		// NFKC.
+		{"fullwidth name", func(f *batch.Fields) { f.FullName = "Ｊose Garcia" }, "", `"Ｊose Garcia" -> "Jose Garcia"`},
 		{"copy row without level", func(f *batch.Fields) { f.Template = "5555"; f.Level = ""; f.Group = "" }, "", ""},
 		{"template with space", func(f *batch.Fields) { f.Template = "tmpl 1"; f.Level = ""; f.Group = "" }, "template", ""},
 	}
@@ -94,6 +134,41 @@ func TestPrepareStrict(t *testing.T) {
 	f.FullName = "José Müller"
 	if _, err := batch.Prepare(f, batch.Options{Strict: true}); err == nil || !strings.Contains(err.Error(), "agent_full_name") {
 		t.Errorf("strict: error %v, want agent_full_name INVALID", err)
+	}
+}
+
+// TestPrepareLeavesOut: a value left out is not in the request, and a
+// copy row whose only own value is left out sends no update_user; with
+// --strict each repair or leaving out is a problem of its column.
+func TestPrepareLeavesOut(t *testing.T) {
+	f := addRow()
+	f.Email, f.CustomOne, f.PhoneLogin = "eli+work@example.com", strings.Repeat("c", 101), "1004.0"
+	plan, err := batch.Prepare(f, batch.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plan.Add.Email != "" || plan.Add.CustomOne != "" || plan.Add.PhoneLogin != "1004" {
+		t.Errorf("add request %+v; want no email, no custom_one, phone_login 1004", plan.Add)
+	}
+	if len(plan.Warnings) != 3 {
+		t.Errorf("warnings %q, want 3", plan.Warnings)
+	}
+	_, err = batch.Prepare(f, batch.Options{Strict: true})
+	want := []string{"phone_login", "email", "custom_one"}
+	var got []string
+	for _, p := range problemsOf(t, err) {
+		col, _, _ := strings.Cut(p, ":")
+		got = append(got, col)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("strict problems %q (-want +got):\n%s", problemsOf(t, err), diff)
+	}
+
+	copyRow := addRow()
+	copyRow.Level, copyRow.Group, copyRow.Template, copyRow.Email = "", "", "5555", "dee.o'obi@example.com"
+	plan, err = batch.Prepare(copyRow, batch.Options{})
+	if err != nil || plan.Update != nil {
+		t.Errorf("copy row with only an email left out: update %+v (%v), want none", plan.Update, err)
 	}
 }
 
@@ -209,7 +284,10 @@ func TestLongValuesAreQuotedShort(t *testing.T) {
 		{"flags", func(f *batch.Fields) { f.HotkeysActive = strings.Repeat("1", mb) }},
 		{"wrapup", func(f *batch.Fields) { f.WrapupSecondsOverride = strings.Repeat("5", mb) }},
 		{"voicemail", func(f *batch.Fields) { f.VoicemailID = strings.Repeat("7", mb) }},
-		{"email", func(f *batch.Fields) { f.Email = strings.Repeat("a", mb) + "@example.com" }},
+		{"email, strict", func(f *batch.Fields) { f.Email = strings.Repeat("a", mb) + "@example.com" }},
+		{"email left out, strict", func(f *batch.Fields) { f.Email = strings.Repeat("a'", mb/2) + "@example.com" }},
+		{"formula", func(f *batch.Fields) { f.CustomOne = "=" + strings.Repeat("A1&", mb/3) }},
+		{"scientific", func(f *batch.Fields) { f.PhoneLogin = strings.Repeat("1", mb) + ".0E+03" }},
 		{"in-groups", func(f *batch.Fields) { f.InGroups = strings.Repeat("BAD! ", mb/5) }},
 		{"template", func(f *batch.Fields) {
 			f.Template = strings.Repeat("t", mb)
@@ -220,7 +298,7 @@ func TestLongValuesAreQuotedShort(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := addRow()
 			tt.edit(&f)
-			plan, err := batch.Prepare(f, batch.Options{Strict: tt.name == "full name, strict"})
+			plan, err := batch.Prepare(f, batch.Options{Strict: strings.HasSuffix(tt.name, ", strict")})
 			if err == nil {
 				t.Fatal("Prepare accepted the row")
 			}

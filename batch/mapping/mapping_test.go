@@ -379,6 +379,18 @@ func TestStarter(t *testing.T) {
 	if !reflect.DeepEqual(values, want) || got.LoginPattern != "{f}{last}" || m.KeyColumn() != "Employee ID" {
 		t.Errorf("starter maps to %v %+v, want %v", values, got, want)
 	}
+	// A team lead is copied from the template and keeps its level: the
+	// starter never demotes one to 1.
+	lead, err := b.Apply(row(StarterHeader, map[string]string{"Employee ID": "E8", "First Name": "Tom", "Last Name": "Lead",
+		"Job Title": "Team Lead", "Department": "Sales"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range b.Fields() {
+		if (f == "agent_user_level" && lead.Values[i] != "") || (f == "template" && lead.Values[i] != "tmplsup") {
+			t.Errorf("a team lead's %s is %q: a copy must take its template's level", f, lead.Values[i])
+		}
+	}
 }
 
 // TestLoad names the file in its errors.

@@ -23,7 +23,7 @@ var starterValues = map[string]string{
 	"agent_full_name":  `"{Preferred Name|First Name} {Last Name}"`,
 	"agent_user":       `{generate: "{f}{last}"}`,
 	"agent_pass":       `{generate: password}`,
-	"agent_user_level": `1`,
+	"agent_user_level": `{from: Job Title, map: {"Team Lead": ""}, default: 1}`, // a copy takes its template's level
 	"agent_user_group": `{from: Department, map: {Sales: SALES, "Customer Care": SUPPORT}, default: AGENTS}`,
 	"template":         `{from: Job Title, map: {"Team Lead": tmplsup}, default: ""}`,
 	"email":            `Work Email`,

@@ -8,10 +8,12 @@ package naming
 import (
 	"errors"
 	"fmt"
-	"github.com/vicionboard/vicionboard/batch/words"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/vicionboard/vicionboard/batch/cells"
+	"github.com/vicionboard/vicionboard/batch/words"
 )
 
 // MaxLogin is the longest login VICIdial stores (its database cuts the
@@ -199,13 +201,14 @@ func (p Pattern) String() string { return p.src }
 
 // Login makes the login of a person named first and last. Each name part
 // is transliterated (José -> jose, Søren -> soren, Łukasz -> lukasz,
-// ß -> ss), lower-cased, and stripped of everything but a-z and 0-9
-// (O'Brien -> obrien, Anne-Marie -> annemarie, van der Berg ->
-// vanderberg); the pattern's literal text is kept; the result is cut to
-// MaxLogin characters. The error is a *NameError when a name part the
-// pattern uses has nothing left (李雷, محمد), or the login would be
-// shorter than 2 characters. Two people may get the same login: see
-// WithSuffix.
+// ß -> ss, fullwidth Ｊose -> jose), lower-cased, and stripped of
+// everything but a-z and 0-9 (O'Brien -> obrien, Anne-Marie -> annemarie,
+// van der Berg -> vanderberg); the pattern's literal text is kept; the
+// result is cut to MaxLogin characters. The error is a *NameError when a
+// name part the pattern uses is damaged (letters an export lost: "Jos?",
+// U+FFFD; or a spreadsheet formula: a login, once made, is never changed)
+// or has nothing left (李雷, محمد), or the login would be shorter than 2
+// characters. Two people may get the same login: see WithSuffix.
 func (p Pattern) Login(first, last string) (string, error) {
 	if len(p.tokens) == 0 {
 		return "", errors.New("the login pattern is empty: make it with ParsePattern")
@@ -220,14 +223,29 @@ func (p Pattern) Login(first, last string) (string, error) {
 			needL = true
 		}
 	}
+	part := func(column, v string) (string, error) {
+		e := &NameError{Column: column, First: first, Last: last, Pattern: p.src}
+		switch {
+		case cells.IsFormula(v):
+			e.Formula = true
+		case cells.LostLetters(v, true):
+			e.Lost = true
+		default:
+			if kept := loginPart(v); kept != "" {
+				return kept, nil
+			}
+		}
+		return "", e
+	}
+	var err error
 	if needF {
-		if f = loginPart(first); f == "" {
-			return "", &NameError{Column: "first_name", First: first, Last: last, Pattern: p.src}
+		if f, err = part("first_name", first); err != nil {
+			return "", err
 		}
 	}
 	if needL {
-		if l = loginPart(last); l == "" {
-			return "", &NameError{Column: "last_name", First: first, Last: last, Pattern: p.src}
+		if l, err = part("last_name", last); err != nil {
+			return "", err
 		}
 	}
 	b := make([]byte, 0, 2*MaxLogin)
@@ -278,14 +296,20 @@ func isLoginByte(c byte) bool {
 }
 
 // NameError reports a person whose name gives no login: a name part the
-// pattern uses has no letter or digit VICIdial keeps (a name in a
-// non-Latin script, say), or the login made is shorter than 2 characters.
-// The fix is in the spreadsheet's mapping, not the name: a romanised or
+// pattern uses is damaged (Lost, Formula: the fix is a new export), or has
+// no letter or digit VICIdial keeps (a name in a non-Latin script, say),
+// or the login made is shorter than 2 characters. For the last two the
+// fix is in the spreadsheet's mapping, not the name: a romanised or
 // preferred-name column mapped as first_name or last_name.
 type NameError struct {
-	// Column is "first_name" or "last_name", the name part with nothing
-	// VICIdial keeps; empty when the login as a whole is too short.
+	// Column is "first_name" or "last_name", the name part at fault; empty
+	// when the login as a whole is too short.
 	Column string
+	// Lost: the name part has letters the export could not encode ("?"
+	// where a letter should be, or U+FFFD; see cells.LostLetters).
+	Lost bool
+	// Formula: the name part is a spreadsheet formula (cells.IsFormula).
+	Formula bool
 	// First and Last are the name parts as given.
 	First, Last string
 	// Pattern is the login pattern, as written.
@@ -301,6 +325,12 @@ func (e *NameError) Error() string {
 		v := e.First
 		if e.Column == "last_name" {
 			v = e.Last
+		}
+		switch {
+		case e.Formula:
+			return fmt.Sprintf("%s %s is a spreadsheet formula, not a name: %s", e.Column, words.Quote(v), cells.FormulaFix)
+		case e.Lost:
+			return fmt.Sprintf("%s %s %s", e.Column, words.Quote(v), cells.LostLettersProblem(v))
 		}
 		if strings.TrimSpace(v) == "" {
 			return fmt.Sprintf("%s is empty and login pattern %s needs it: map a column with the %s as %s, or use a pattern without it",

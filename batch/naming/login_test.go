@@ -22,6 +22,13 @@ func TestTransliterate(t *testing.T) {
 		{"Đorđe", "Dorde"},
 		{"李雷", "李雷"}, // other scripts are left for the caller to delete
 		{"O'Brien", "O'Brien"},
+		// NFKC first: compatibility forms are their letters and digits.
+		{"Ｊose Ｇarcía", "Jose Garcia"}, // fullwidth
+		{"Ｊｏｓｅ", "Jose"},
+		{"ﬁona", "fiona"},    // a ligature
+		{"Agent²", "Agent2"}, // a superscript
+		{"½ day", "1/2 day"},
+		{"Ａ\u3000Ｂ", "A B"}, // an ideographic space
 	} {
 		if got := naming.Transliterate(c.in); got != c.want {
 			t.Errorf("Transliterate(%q) = %q, want %q", c.in, got, c.want)
@@ -101,6 +108,10 @@ func TestLogin(t *testing.T) {
 		{"AG-{f}{last}", "John", "Smith", "ag-jsmith"},
 		{"{last}_{first}", "Maximilian", "Schwarzenberger", "schwarzenberger_maxi"},
 		{"{first}{last}", strings.Repeat("é", 1000), "x", strings.Repeat("e", 20)},
+		{"{f}{last}", "Ｊose", "Ｇarcía", "jgarcia"}, // fullwidth, NFKC
+		{"{last}_{l}", "Ana?", "Lee", "lee_l"},     // {first} unused: its "?" is not the login's
+		{"{first}", "Ann", "=A1", "ann"},           // {last} unused
+		{"{f}{last}", "+44", "Lee", "4lee"},        // a number, not a formula
 	} {
 		p, err := naming.ParsePattern(c.pattern)
 		if err != nil {
@@ -136,6 +147,15 @@ func TestLoginNameError(t *testing.T) {
 			[]string{`login "j"`, "shorter than 2 characters", "first_name/last_name", "{first}{last}"}},
 		{"{first}{last}", long, "Lee", "first_name", "",
 			[]string{`"` + strings.Repeat("李", 40) + `"...(60 more characters)`}},
+		// Damaged by the export: the login would be made of what is left.
+		{"{f}{last}", "Jos?", "M?ller", "first_name", "",
+			[]string{`first_name "Jos?" has "?" where a letter should be`, `export as "CSV UTF-8" or .xlsx`}},
+		{"{f}{last}", "?lvaro", "Smith", "first_name", "", []string{`first_name "?lvaro" has "?"`}},
+		{"{first}_{last}", "Ana", "Garc?a", "last_name", "", []string{`last_name "Garc?a" has "?"`}},
+		{"{f}{last}", "Zo\uFFFD", "Adams", "first_name", "", []string{"replacement character", `export as "CSV UTF-8"`}},
+		{"{f}{last}", "Li", "??", "last_name", "", []string{`last_name "??" has "?"`}},
+		{"{first}{last}", "=A1", "Lee", "first_name", "", []string{`first_name "=A1" is a spreadsheet formula`, "export the values"}},
+		{"{f}{last}", "Ann", `=HYPERLINK("x","Lee")`, "last_name", "", []string{"is a spreadsheet formula", "Paste Special"}},
 	} {
 		p, err := naming.ParsePattern(c.pattern)
 		if err != nil {

@@ -307,3 +307,21 @@ func TestPrivilegeNeedsAPerson(t *testing.T) {
 		}
 	}
 }
+
+// TestValueLeftOutIsNoChange: an email the server cannot store is left out
+// of the request; on a known person's row with --update it is no change
+// either: the account keeps its email rather than have it emptied.
+func TestValueLeftOutIsNoChange(t *testing.T) {
+	n := newNightly(t, "--key", "employee_id", "--update")
+	const header = "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,email\n"
+	if got, _ := n.night("run", "night1", header+"E1,dobi,Start-2026a,Dee Obi,1,AGENTS,dee.obi@example.com\n"); got.code != exitOK {
+		t.Fatalf("night 1: exit %d\n%s", got.code, got.stderr)
+	}
+	got, rows := n.night("run", "night2", header+"E1,dobi,Start-2026a,Dee Obi,1,AGENTS,dee.o'obi@example.com\n")
+	if got.code != exitOK || rows["E1"][1] != "UNCHANGED" {
+		t.Errorf("exit %d, E1 %v; want UNCHANGED", got.code, rows["E1"])
+	}
+	if a, _ := n.srv.Sim.Account("dobi"); a.Email != "dee.obi@example.com" {
+		t.Errorf("the server's email is %q: a value left out must not empty it", a.Email)
+	}
+}

@@ -196,7 +196,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	o.input.register(cmd)
 	cmd.Flags().StringVar(&o.profile, "profile", "", "YAML file naming the server, API user, password file or variable, ledger, mapping and flags of a scheduled job; the command line wins over it")
 	cmd.Flags().StringVar(&o.out, "out", "", "result file: an .xlsx workbook when its name ends in .xlsx, else CSV (default INPUT.results.csv beside the input, INPUT.results.xlsx for a workbook)")
-	cmd.Flags().BoolVar(&o.strict, "strict", false, "rows whose full name or custom fields would be cleaned are INVALID instead of warned about")
+	cmd.Flags().BoolVar(&o.strict, "strict", false, "rows whose full name or custom fields would be cleaned, whose numbers a spreadsheet wrote with a decimal part, or whose optional value VICIdial cannot store would be left out, are INVALID instead of warned about")
 	cmd.Flags().BoolVar(&o.rawCells, "raw-cells", false, "write cells as they are, without the ' that stops a spreadsheet from running formulas")
 	cmd.Flags().BoolVar(&o.update, "update", false, "apply HR's changes to the accounts vicionboard created: only the fields that changed since they were last applied")
 	cmd.Flags().BoolVar(&o.deactivate, "deactivate-missing", false, "deactivate (active=N) the accounts vicionboard created from this input for persons absent from it or whose active column is N; reactivate those who are back (needs --key)")
