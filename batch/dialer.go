@@ -31,6 +31,10 @@ type Dialer struct {
 	// Workers bounds the calls in flight on this server (default
 	// Config.Workers).
 	Workers int
+	// Passwords, when set, generates this server's passwords instead of
+	// Config.Generate.Password (a person's password is derived from the
+	// server and the person key, as for a job with one server).
+	Passwords func(personKey string) string
 }
 
 // dialer is a server of a run, with what the run learnt of it.
@@ -44,6 +48,8 @@ type dialer struct {
 	canCheck bool     // user_details may be used
 	inGroups []string // the server's in-groups; nil when unknown (not checked)
 	lookup   loginLookup
+	// passwords generates this server's passwords (nil: the job's).
+	passwords func(personKey string) string
 	// logins are the logins of this server's rows read so far (for
 	// duplicates, and for the logins generated).
 	logins    *LoginIndex
@@ -73,7 +79,7 @@ func (r *run) newDialers() {
 	r.dialers = map[string]*dialer{}
 	for _, d := range r.cfg.dialers() {
 		dl := &dialer{name: d.Name, server: d.Accounts, accounts: d.Accounts, apiUser: d.APIUser, canCheck: true, logins: NewLoginIndex(),
-			online: r.cfg.Mode != ModeSurvey && d.Accounts != nil}
+			online: r.cfg.Mode != ModeSurvey && d.Accounts != nil, passwords: d.Passwords}
 		workers := d.Workers
 		if workers <= 0 {
 			workers = r.cfg.Workers

@@ -235,3 +235,78 @@ func TestCheckRefusesAnAPIUserTheServerWouldFilter(t *testing.T) {
 		t.Errorf("simulator state changed (-before +after):\n%s", diff)
 	}
 }
+
+// TestCheckOnTwoServers: a dry run of a job with two servers predicts
+// each row from its own server: one asked (WOULD_SUCCEED, CREATED), one
+// not (VALID). Config.Accounts is nil in such a job: before, every row
+// that would be created was VALID, as if no server were asked.
+func TestCheckOnTwoServers(t *testing.T) {
+	srv := newSim(t, vicidialtest.Options{})
+	const csv = `agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,server
+aone,Start-2026a,Ann One,1,AGENTS,asked
+bone,Start-2026b,Ben One,1,AGENTS,offline
+`
+	sink := &captureSink{}
+	err := batch.Run(context.Background(), reader(t, csv), sink, batch.Config{MaxLevel: 9, Mode: batch.ModeDryRun,
+		Dialers: []batch.Dialer{{Name: "asked", Accounts: newClient(t, srv, "6666", "1234", zerolog.Nop()), APIUser: "6666"}, {Name: "offline"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int]struct {
+		status       batch.Status
+		code, server string
+	}{
+		2: {batch.StatusWouldSucceed, batch.CodeCreated, "asked"},
+		3: {batch.StatusValid, batch.CodeValid, "offline"},
+	}
+	for line, w := range want {
+		got := sink.byLine(t, line)
+		if got.Status != w.status || got.Code != w.code || got.Server != w.server {
+			t.Errorf("line %d: %s %s on %q (%s), want %s %s on %q", line, got.Status, got.Code, got.Server, got.Reason, w.status, w.code, w.server)
+		}
+	}
+}
+
+// TestGeneratedPasswordsPerServer: each server's generated passwords are
+// its own (Dialer.Passwords), else the job's (Generating.Password).
+func TestGeneratedPasswordsPerServer(t *testing.T) {
+	own, other := newSim(t, vicidialtest.Options{}), newSim(t, vicidialtest.Options{})
+	const csv = `employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,server
+E1,aone,,Ann One,1,AGENTS,own
+E2,bone,,Ben One,1,AGENTS,other
+`
+	in := reader(t, csv)
+	keys, err := batch.NewKeyer(in.Columns(), "employee_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &captureSink{}
+	err = batch.Run(context.Background(), in, sink, batch.Config{MaxLevel: 9, Keys: keys,
+		Generate: batch.Generating{Password: func(string) string { return "Job-pass-1" }},
+		Dialers: []batch.Dialer{
+			{Name: "own", Accounts: newClient(t, own, "6666", "1234", zerolog.Nop()), APIUser: "6666",
+				Passwords: func(key string) string { return "Own-pass-" + strings.TrimPrefix(key, "key:") }},
+			{Name: "other", Accounts: newClient(t, other, "6666", "1234", zerolog.Nop()), APIUser: "6666"},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []struct {
+		srv        *vicidialtest.Server
+		line       int
+		login, pwd string
+	}{{own, 2, "aone", "Own-pass-E1"}, {other, 3, "bone", "Job-pass-1"}} {
+		if got := sink.byLine(t, w.line); got.Status != batch.StatusSuccess || got.Password != w.pwd {
+			t.Errorf("line %d: %s, password shown %q, want SUCCESS and %q", w.line, got.Status, got.Password, w.pwd)
+		}
+		sent := ""
+		for _, r := range w.srv.Sim.Requests() {
+			if r.Function == "add_user" && r.Params.Get("agent_user") == w.login {
+				sent = r.Params.Get("agent_pass")
+			}
+		}
+		if sent != w.pwd {
+			t.Errorf("%s: add_user sent agent_pass %q, want %q", w.login, sent, w.pwd)
+		}
+	}
+}

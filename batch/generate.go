@@ -112,11 +112,15 @@ func (g *generator) fill(ctx context.Context, row Row, dl *dialer) (Row, generat
 			warnings = append(warnings, warning)
 		}
 	}
-	if row.Fields.Pass == "" && g.cfg.Password != nil {
+	passwords := g.cfg.Password
+	if dl != nil && dl.passwords != nil && passwords != nil {
+		passwords = dl.passwords // the row's server's
+	}
+	if row.Fields.Pass == "" && passwords != nil {
 		if g.placeholders {
 			row.Fields.Pass, row.Gen.password = "generated", true
 		} else if key := g.keys.early(row); key != "" {
-			row.Fields.Pass = g.cfg.Password(key)
+			row.Fields.Pass = passwords(key)
 			row.Gen.password = true
 		}
 	}

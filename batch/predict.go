@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -295,15 +296,15 @@ type hintedError struct {
 func (e *hintedError) Unwrap() error { return e.error }
 
 // predicted is a dry run's outcome as a prediction: SUCCESS would succeed,
-// ERROR would fail; a carried row would be carried over; offline, a row
-// that would be created passes every local rule (VALID), all that can be
-// said without the server.
-func (r *run) predicted(out Outcome) Outcome {
+// ERROR would fail; a carried row would be carried over; offline (dl, the
+// row's server, is not asked), a row that would be created passes every
+// local rule (VALID), all that can be said without the server.
+func (r *run) predicted(out Outcome, dl *dialer) Outcome {
 	switch {
 	case out.Carried != nil:
-		return Outcome{Status: StatusWouldSucceed, Code: out.Code, Key: out.Key, At: out.At,
+		return Outcome{Status: StatusWouldSucceed, Code: out.Code, Key: out.Key, At: out.At, Server: cmp.Or(out.Carried.Server, out.Server),
 			Reason: "already SUCCESS in an earlier run: carried over, not sent (" + out.Code + ")"}
-	case out.Code == CodeCreated && r.cfg.Accounts == nil:
+	case out.Code == CodeCreated && (dl == nil || dl.server == nil):
 		out.Status, out.Code, out.Reason = StatusValid, CodeValid, "passes every local rule ("+CodeValid+")"
 	case out.Status == StatusSuccess:
 		out.Status = StatusWouldSucceed

@@ -41,7 +41,7 @@ func (r *run) finish(t *task, out Outcome, effect Effect) Outcome {
 		out.At = r.now()
 	}
 	if r.dry {
-		out = r.predicted(out)
+		out = r.predicted(out, t.dl)
 	} else {
 		showPassword(t, &out)
 	}

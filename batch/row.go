@@ -50,6 +50,7 @@ type Prior struct {
 	Warnings string // result_warnings
 	Row      string // result_row
 	At       string // result_at
+	Server   string // result_server (a job with several servers)
 }
 
 // Row is one data record of the input.

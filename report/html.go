@@ -24,8 +24,10 @@ var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"rows":  Rows,
 	"more":  func(n int) string { return fmt.Sprintf("%d more %s", n, plural(n, "row", "rows")) },
 	"class": statusClass,
-	"join":  strings.Join,
-	"sub":   func(a, b int) int { return a - b },
+	// classOf is the class of a status written as a string (a Count's).
+	"classOf": func(st string) string { return statusClass(batch.Status(st)) },
+	"join":    strings.Join,
+	"sub":     func(a, b int) int { return a - b },
 	// fixFor is the fix of a group's code for the input: a mapped
 	// export's fix goes to HR's system or the mapping, not the file.
 	"fixFor": func(r Reason, mapping string) string { return r.FixFor(mapping != "") },

@@ -49,7 +49,21 @@ type Summary struct {
 	input      Input
 	newProbs   int // see SetNewProblems; -1 until set
 	leavers    int // rows without a line: persons absent from the input
+	// servers are the job's servers, in the order the summary lists
+	// them, when it counts each server's rows (PerServer); byServer
+	// holds their counts, and those of rows sent to none ("").
+	servers  []string
+	byServer map[string]*tally
 }
+
+// tally is the counts of one server's rows.
+type tally struct {
+	total    int
+	statuses map[batch.Status]int
+	codes    map[string]int
+}
+
+func newTally() *tally { return &tally{statuses: map[batch.Status]int{}, codes: map[string]int{}} }
 
 var _ batch.Sink = (*Summary)(nil)
 
@@ -68,6 +82,20 @@ func (s *Summary) Describe(in Input) {
 	s.input = in
 }
 
+// PerServer makes the summary count each server's rows apart, for a job
+// with several servers: names are the job's servers, in the order the
+// outputs list them (a server with no row is listed too). Call it before
+// the first Write.
+func (s *Summary) PerServer(names []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.servers = slices.Clone(names)
+	s.byServer = map[string]*tally{}
+	for _, n := range names {
+		s.byServer[n] = newTally()
+	}
+}
+
 // Entry is one row as a report shows it: who, where, and what happened.
 // It never holds a password: no cell of the row is copied but the login,
 // the full name and the cells Input names (the person key and the name).
@@ -80,6 +108,7 @@ type Entry struct {
 	Code     string       // the reason code
 	Reason   string       // the sentence of result_reason
 	Warnings []string     // the row's warnings
+	Server   string       // the row's server, for a job with several (see Summary.PerServer); "" otherwise
 }
 
 // Input describes the input for the reports: which of its columns name a
@@ -168,7 +197,23 @@ type Data struct {
 	// not INVALID or ERROR on the last run of the same input; -1 when not
 	// counted (a dry run).
 	NewProblems int
+	// Servers are the counts of each server's rows, for a job with
+	// several (Summary.PerServer), in the job's order, then any server
+	// only an earlier result file names, then the rows sent to none (Name
+	// ""), if any; nil for a job with one.
+	Servers []ServerCounts
 }
+
+// ServerCounts are the counts of one server's rows.
+type ServerCounts struct {
+	Name     string  // the server's name; "" for the rows no server was chosen for
+	Total    int     // rows
+	Statuses []Count // rows per status, in the order the summary prints them
+	Codes    []Count // rows per reason code, commonest first
+}
+
+// Shown is the server's name as the outputs show it.
+func (c ServerCounts) Shown() string { return cmp.Or(c.Name, "(none)") }
 
 // LedgerRecord is what the ledger recorded of a run whose result file could
 // not be written (the disk is full, say): the accounts the run created,
@@ -217,7 +262,7 @@ func (s *Summary) Write(row batch.Row, out batch.Outcome) error {
 	e := Entry{Line: row.Line, Login: out.Login, FullName: row.Fields.FullName, Status: out.Status,
 		Code: out.Code, Reason: out.Reason, Warnings: out.Warnings}
 	s.mu.Lock()
-	in := s.input
+	in, perServer := s.input, s.byServer != nil
 	s.mu.Unlock()
 	if e.Key = in.key(row.Cells); e.Key == "" {
 		// A leaver's row has no cells: its key is the ledger's person key
@@ -232,6 +277,9 @@ func (s *Summary) Write(row batch.Row, out batch.Outcome) error {
 	}
 	if p := out.Carried; p != nil {
 		e.Status, e.Code, e.Login, e.Reason, e.Warnings = batch.Status(p.Status), batch.CodeCarriedOver, p.Login, p.Reason, nil
+	}
+	if perServer {
+		e.Server = resultServer(out)
 	}
 	if e.Login == "" {
 		e.Login = row.Fields.Login
@@ -258,6 +306,18 @@ func (s *Summary) add(e Entry) {
 	s.statuses[e.Status]++
 	if e.Code != "" {
 		s.codes[e.Code]++
+	}
+	if s.byServer != nil {
+		t := s.byServer[e.Server]
+		if t == nil {
+			t = newTally()
+			s.byServer[e.Server] = t
+		}
+		t.total++
+		t.statuses[e.Status]++
+		if e.Code != "" {
+			t.codes[e.Code]++
+		}
 	}
 	if e.Status == batch.StatusUnknown {
 		s.unknownN++
@@ -408,21 +468,28 @@ func (s *Summary) Data() Data {
 	d := Data{Total: s.total, Warned: s.warned, UnknownCount: s.unknownN, ReportFile: s.reportFile,
 		Unknown: slices.Clone(s.unknown), WarningRows: slices.Clone(s.warnRows), Ledger: s.ledger,
 		Mapping: s.input.Mapping, NewProblems: s.newProbs}
-	seen := map[batch.Status]bool{}
-	for _, st := range statusOrder {
-		seen[st] = true
-		if n := s.statuses[st]; n > 0 {
-			d.Statuses = append(d.Statuses, Count{string(st), n})
-		}
-	}
-	var others []Count
-	for st, n := range s.statuses {
-		if !seen[st] && n > 0 {
-			others = append(others, Count{string(st), n})
-		}
-	}
-	d.Statuses = append(d.Statuses, sortCounts(others)...)
+	d.Statuses = statusCounts(s.statuses)
 	d.Codes = sortCounts(mapCounts(s.codes))
+	if s.byServer != nil {
+		// The job's servers, then those only an earlier result file
+		// names (a row carried over), then the rows sent to none.
+		names := slices.Clone(s.servers)
+		var others []string
+		for n := range s.byServer {
+			if n != "" && !slices.Contains(names, n) {
+				others = append(others, n)
+			}
+		}
+		slices.Sort(others)
+		names = append(names, others...)
+		if s.byServer[""] != nil && !slices.Contains(names, "") {
+			names = append(names, "")
+		}
+		for _, n := range names {
+			t := s.byServer[n]
+			d.Servers = append(d.Servers, ServerCounts{Name: n, Total: t.total, Statuses: statusCounts(t.statuses), Codes: sortCounts(mapCounts(t.codes))})
+		}
+	}
 	d.WarningKinds = sortCounts(mapCounts(s.warnKinds))
 	for _, c := range sortCounts(problemCounts(s.problems)) {
 		g := *s.problems[c.Name]
@@ -432,6 +499,26 @@ func (s *Summary) Data() Data {
 	d.Succeeded = s.succeeded
 	d.Succeeded.Rows = slices.Clone(s.succeeded.Rows)
 	return d
+}
+
+// statusCounts are the counts of statuses, in the order the summary
+// prints them (statuses it does not know last, commonest first).
+func statusCounts(statuses map[batch.Status]int) []Count {
+	var out []Count
+	seen := map[batch.Status]bool{}
+	for _, st := range statusOrder {
+		seen[st] = true
+		if n := statuses[st]; n > 0 {
+			out = append(out, Count{string(st), n})
+		}
+	}
+	var others []Count
+	for st, n := range statuses {
+		if !seen[st] && n > 0 {
+			others = append(others, Count{string(st), n})
+		}
+	}
+	return append(out, sortCounts(others)...)
 }
 
 func mapCounts(m map[string]int) []Count {
@@ -477,6 +564,24 @@ func (d Data) Print(w io.Writer, title, outPath string) error {
 		b.WriteString("by reason:\n")
 		for _, c := range d.Codes {
 			fmt.Fprintf(&b, "  %-22s %d\n", c.Name, c.N)
+		}
+	}
+	if len(d.Servers) > 0 {
+		b.WriteString("by server:\n")
+		width := 0
+		for _, c := range d.Servers {
+			width = max(width, len(c.Shown()))
+		}
+		for _, c := range d.Servers {
+			parts := make([]string, len(c.Statuses))
+			for i, st := range c.Statuses {
+				parts[i] = fmt.Sprintf("%s %d", st.Name, st.N)
+			}
+			fmt.Fprintf(&b, "  %-*s %s", width, c.Shown(), Rows(c.Total))
+			if len(parts) > 0 {
+				fmt.Fprintf(&b, ": %s", strings.Join(parts, ", "))
+			}
+			b.WriteString("\n")
 		}
 	}
 	if d.Warned > 0 {

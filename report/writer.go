@@ -22,6 +22,10 @@ var ResultColumns = []string{
 	"result_status", "result_login", "result_reason", "result_warnings", "result_row", "result_at",
 }
 
+// ServerColumn is the result column that names each row's server, for a
+// job with several servers (Options.Servers); it follows ResultColumns.
+const ServerColumn = "result_server"
+
 // FileMode is the permission of result files: they hold passwords.
 const FileMode os.FileMode = 0o600
 
@@ -42,6 +46,8 @@ type Options struct {
 	// input's columns; when they have none, it is added after them. ""
 	// shows no generated password.
 	PasswordColumn string
+	// Servers adds the ServerColumn, for a job with several servers.
+	Servers bool
 }
 
 // FileError is a result file that could not be written (created, a row
@@ -96,7 +102,7 @@ func NewWriter(w io.Writer, columns []string, opts Options) (*Writer, error) {
 	if opts.Comma != 0 {
 		rw.csv.Comma = opts.Comma
 	}
-	header := make([]string, 0, len(columns)+1+len(ResultColumns))
+	header := make([]string, 0, len(columns)+2+len(ResultColumns))
 	header = append(header, columns...)
 	if name := opts.PasswordColumn; name != "" {
 		rw.passCol = slices.IndexFunc(columns, func(c string) bool { return strings.EqualFold(strings.TrimSpace(c), name) })
@@ -107,6 +113,9 @@ func NewWriter(w io.Writer, columns []string, opts Options) (*Writer, error) {
 	}
 	rw.columns = len(header)
 	header = append(header, ResultColumns...)
+	if opts.Servers {
+		header = append(header, ServerColumn)
+	}
 	if err := rw.writeRecord(header); err != nil {
 		return nil, fmt.Errorf("write result header: %w", err)
 	}
@@ -157,6 +166,9 @@ func (w *Writer) Write(row batch.Row, out batch.Outcome) error {
 		}
 		rec = append(rec, string(out.Status), out.Login, out.Reason, out.WarningText(), resultRow(row), at)
 	}
+	if w.opts.Servers {
+		rec = append(rec, resultServer(out))
+	}
 	w.buf = rec
 	return w.writeRecord(rec)
 }
@@ -202,4 +214,15 @@ func resultRow(row batch.Row) string {
 		return ""
 	}
 	return strconv.Itoa(row.Line)
+}
+
+// resultServer is the result_server cell: the server the row went to; for
+// an outcome carried over from an earlier run, the server its result file
+// names (when it names one). Empty for a row no server was chosen for (it
+// named none of the job's).
+func resultServer(out batch.Outcome) string {
+	if p := out.Carried; p != nil && p.Server != "" {
+		return p.Server
+	}
+	return out.Server
 }

@@ -24,7 +24,8 @@ const (
 )
 
 // resultColumns are the columns a result file adds to its input's.
-var resultColumns = []string{"result_status", "result_login", "result_reason", "result_warnings", "result_row", "result_at"}
+var resultColumns = []string{"result_status", "result_login", "result_reason", "result_warnings", "result_row", "result_at",
+	"result_server"}
 
 // Reader streams the rows of an input file: a CSV export from HR, a
 // worksheet of an .xlsx workbook, or the result file of an earlier run.
@@ -888,7 +889,7 @@ func (r *Reader) Next() (batch.Row, error) {
 			return ""
 		}
 		row.Prior = &batch.Prior{Status: get("result_status"), Login: get("result_login"), Reason: get("result_reason"),
-			Warnings: get("result_warnings"), Row: get("result_row"), At: get("result_at")}
+			Warnings: get("result_warnings"), Row: get("result_row"), At: get("result_at"), Server: get("result_server")}
 		if row.Prior.Status == "" {
 			row.Prior = nil
 		}

@@ -138,6 +138,21 @@ func TestReaderResultFile(t *testing.T) {
 	}
 }
 
+// TestReaderResultFileOfSeveralServers: the result file of a job with
+// several servers reads back with each row's server (result_server), which
+// is a result column, not one of the input's.
+func TestReaderResultFileOfSeveralServers(t *testing.T) {
+	csv := "agent_user,agent_pass,agent_full_name,template,server,result_status,result_login,result_reason,result_warnings,result_row,result_at,result_server\n" +
+		"a1,pw,One,5555,Leeds,SUCCESS,a1,created (CREATED),,2,2026-11-22T09:57:27Z,leeds\n"
+	r, rows := readAll(t, csv)
+	if diff := cmp.Diff([]string{"agent_user", "agent_pass", "agent_full_name", "template", "server"}, r.Columns()); diff != "" {
+		t.Errorf("Columns (-want +got):\n%s", diff)
+	}
+	if p := rows[0].Prior; p == nil || p.Server != "leeds" || rows[0].Fields.Server != "Leeds" {
+		t.Errorf("Prior = %+v, server field %q: want result_server leeds and the row's own Leeds", p, rows[0].Fields.Server)
+	}
+}
+
 func TestReaderCloseEarly(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("agent_user,agent_pass,agent_full_name,template\n")

@@ -33,6 +33,12 @@ var starterValues = map[string]string{
 	"custom_three":     `Location`,
 }
 
+// starterExamples are the values the starter shows, commented out, for
+// fields it leaves unset (an export's columns it cannot know).
+var starterExamples = map[string]string{
+	"server": `{from: Location, map: {Leeds: leeds, York: york}}`,
+}
+
 // starterIntro opens the starter mapping.
 const starterIntro = `# vicionboard mapping: how the columns of an HR export become VICIdial fields
 # (vicionboard run --map THIS-FILE EXPORT.csv). Written for an export with the columns
@@ -82,6 +88,8 @@ func WriteStarter(w io.Writer, docs []FieldDoc) error {
 		}
 		if v, ok := starterValues[name]; ok {
 			fmt.Fprintf(bw, "%s: %s\n", name, v)
+		} else if v, ok := starterExamples[name]; ok {
+			fmt.Fprintf(bw, "#%s: %s\n", name, v)
 		} else {
 			fmt.Fprintf(bw, "#%s: HR Column Name\n", name)
 		}

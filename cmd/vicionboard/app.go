@@ -361,7 +361,28 @@ func logSummary(log zerolog.Logger, summary *report.Summary, outPath string, too
 	for st, n := range summary.Statuses() {
 		ev = ev.Int(strings.ToLower(string(st)), n)
 	}
+	if servers := summary.Data().Servers; len(servers) > 0 {
+		ev = ev.Dict("servers", serverCounts(servers)) // a job with several servers: the counts of each
+	}
 	ev.Msg("summary")
+}
+
+// serverCounts is the JSON summary's "servers": for each server (by
+// name; "(none)" for the rows sent to none), its rows, statuses and
+// reasons.
+func serverCounts(servers []report.ServerCounts) *zerolog.Event {
+	d := zerolog.Dict()
+	for _, c := range servers {
+		statuses, codes := zerolog.Dict(), zerolog.Dict()
+		for _, st := range c.Statuses {
+			statuses = statuses.Int(st.Name, st.N)
+		}
+		for _, code := range c.Codes {
+			codes = codes.Int(code.Name, code.N)
+		}
+		d = d.Dict(c.Shown(), zerolog.Dict().Int("rows", c.Total).Dict("statuses", statuses).Dict("reasons", codes))
+	}
+	return d
 }
 
 // isTerminal reports whether w is a terminal: an *os.File, or a writer

@@ -65,15 +65,7 @@ func (n *nightly) night(command, name, csv string, extra ...string) (result, map
 }
 
 // accountsNamed counts the simulator's accounts with this full name.
-func (n *nightly) accountsNamed(name string) int {
-	c := 0
-	for _, a := range n.srv.Sim.Accounts() {
-		if a.FullName == name {
-			c++
-		}
-	}
-	return c
-}
+func (n *nightly) accountsNamed(name string) int { return named(n.srv, name) }
 
 const hrMap = `key: Employee ID
 agent_full_name: "{First Name} {Last Name}"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,7 +44,8 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 		return err
 	}
 	cfg := batch.Config{Mode: batch.ModeRun, Workers: o.server.workers, Strict: o.strict, Input: f.inputAbs,
-		Update: o.update, DeactivateMissing: o.deactivate, RequireKey: o.ledger.nightly(cmd, a.getenv), Logger: log}
+		Update: o.update, DeactivateMissing: o.deactivate, RequireKey: o.ledger.nightly(cmd, a.getenv), Logger: log,
+		MoveServers: o.moveServers}
 	if err := o.identity.apply(&cfg); err != nil {
 		return err
 	}
@@ -52,8 +54,15 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 		cfg.Mode, title = batch.ModeDryRun, "vicionboard check (offline: local rules only)"
 	}
 	switch {
-	case dry && o.server.configured() && o.offline:
+	case dry && o.serverNamed() && o.offline:
 		title = "vicionboard check (offline: local rules and the ledger)"
+		if o.multi() {
+			cfg.Dialers, _ = o.dialers(cmd, a.getenv, log, false) // dialers.go: no client, no error
+		}
+	case o.multi():
+		if cfg.Dialers, err = o.dialers(cmd, a.getenv, log, true); err != nil {
+			return err
+		}
 	case !dry || o.server.configured():
 		client, err := o.server.client(cmd, a.getenv, log)
 		if err != nil {
@@ -61,11 +70,14 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 		}
 		cfg.Accounts, cfg.APIUser = client, o.server.apiUser
 		rep.limit = client.Limit // the pacer's limit, on the progress bar
-		if dry {
-			title = "vicionboard check (online: predicted by the server, nothing written)"
-		}
 	}
-	if o.server.configured() {
+	if dry && o.serverNamed() && !o.offline {
+		title = "vicionboard check (online: predicted by the server, nothing written)"
+	}
+	switch {
+	case o.multi():
+		cfg.Server = jobServer(o.serverNames()) // the job's runs in the ledger; each person is on their own server
+	case o.server.configured():
 		if cfg.Server, err = vicidial.Endpoint(o.server.url); err != nil {
 			return &usageError{err}
 		}
@@ -88,9 +100,12 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 		defer db.Close()
 	}
 	keys := o.ledger.keyerFor()
-	if dry {
+	switch {
+	case dry:
 		err = refuseRunResult(ctx, db, f, o.input.reader())
-	} else {
+	case o.multi():
+		err = o.earlierResultOfJob(ctx, db, f, log) // dialers.go
+	default:
 		err = o.ledger.importEarlierResults(ctx, db, f, cfg.Server, keys, o.input.reader(), o.strict, log)
 	}
 	if err != nil {
@@ -100,6 +115,9 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 	if db != nil {
 		cfg.Ledger = db
 		if cfg.PassDigest, passwords, err = o.ledger.secrets(db, cfg.Server, dry, log); err != nil {
+			return err
+		}
+		if err := withPasswords(db, cfg.Dialers); err != nil { // each server's own
 			return err
 		}
 	}
@@ -151,8 +169,14 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 	summary := report.NewSummary(w)
 	summary.Describe(o.describeInput(in.Columns())) // present.go: the report names each row's person from HR's columns
 	rate := 0.0                                     // an offline check sends nothing
-	if cfg.Accounts != nil {
+	switch {
+	case cfg.Accounts != nil:
 		rate = o.server.rate
+	case o.multi():
+		summary.PerServer(o.serverNames())
+		if cfg.Dialers[0].Accounts != nil {
+			rate = o.jobRate(p.survey)
+		}
 	}
 	if !dry {
 		cfg.Verify, cfg.ResendUnknown, cfg.DrainTimeout = o.verify, o.resendUnknown, o.drain
@@ -216,6 +240,10 @@ func planRun(ctx context.Context, cfg batch.Config, f *files, o *runOptions, key
 	}
 	p := plan{survey: batch.NewSurvey(o.generatesLogins())}
 	cfg.Mode, cfg.Accounts, cfg.Generate = batch.ModeSurvey, nil, o.generating(placeholderPassword, nil)
+	cfg.Dialers = slices.Clone(cfg.Dialers)
+	for i := range cfg.Dialers {
+		cfg.Dialers[i].Accounts, cfg.Dialers[i].Passwords = nil, nil // the planning pass sends nothing
+	}
 	if err := batch.Run(ctx, in.Reader, p.survey, cfg); err != nil {
 		return nil, err
 	}
@@ -230,9 +258,20 @@ func planRun(ctx context.Context, cfg batch.Config, f *files, o *runOptions, key
 	} else if ok {
 		p.lastRun = &last
 	}
-	if p.knownFor, err = cfg.Ledger.Known(ctx, cfg.Server, f.inputAbs); err != nil {
+	if !o.multi() {
+		if p.knownFor, err = cfg.Ledger.Known(ctx, cfg.Server, f.inputAbs); err != nil {
+			return nil, err
+		}
+		p.tripped = o.ledger.safeguards.Check(*p.survey, p.lastRun, p.knownFor)
+		return &p, nil
+	}
+	// Several servers: the whole feed, and each server's rows (dialers.go).
+	if p.knownFor, err = knownOn(ctx, cfg.Ledger, o.serverNames(), f.inputAbs); err != nil {
 		return nil, err
 	}
-	p.tripped = o.ledger.safeguards.Check(*p.survey, p.lastRun, p.knownFor)
+	whole := o.ledger.safeguards.Check(*p.survey, p.lastRun, p.knownFor)
+	if p.tripped, err = checkServers(ctx, o.ledger.safeguards, cfg.Ledger, f.inputAbs, o.serverNames(), p.survey, whole); err != nil {
+		return nil, err
+	}
 	return &p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/vicionboard/vicionboard/batch"
 	"github.com/vicionboard/vicionboard/batch/mapping"
@@ -19,8 +20,13 @@ func (o *runOptions) prepare(cmd *cobra.Command) error {
 		if err != nil {
 			return &usageError{err}
 		}
+		onCommandLine := map[string]bool{}
+		cmd.Flags().Visit(func(f *pflag.Flag) { onCommandLine[f.Name] = true })
 		if err := p.apply(cmd.Flags()); err != nil {
 			return &usageError{err}
+		}
+		if err := o.applyServers(p, func(flag string) bool { return onCommandLine[flag] }); err != nil { // dialers.go
+			return err
 		}
 		if p.mapping != nil && !cmd.Flags().Changed("map") {
 			if inline, err = mapping.ParseNode(p.mapping, p.path, batch.FieldNames()); err != nil {

@@ -36,7 +36,17 @@ map may also be the mapping itself, written under it as in a --map file;
 api_pass_env names the environment variable that holds the API password; flags sets any other flag
 by its name. A flag given on the command line wins over the profile. Relative paths (api_pass_file,
 ledger, map, and the flags ca-file, out and report) are relative to the profile's directory (a postgres:// ledger is a URL, not a path). The
-password itself never goes in a profile, so the file may be readable by others.`
+password itself never goes in a profile, so the file may be readable by others.
+
+servers: instead of url names several servers, each row going to the one its server field names
+(a server column, or the mapping's server:, e.g. {from: Site, map: {Leeds: leeds, York: york}}):
+
+  servers:
+    leeds: {url: https://leeds.example.com, api_pass_env: LEEDS_VICIDIAL_PASS}
+    york: {url: https://york.example.com, api_pass_file: york-pass, rate: 5, workers: 2}
+
+Each takes the job's settings (api_user, the password's file or variable, rate, workers, source,
+timeout, retries, ca_file) but those it gives itself; a flag on the command line wins over both.`
 
 // profileMsgPassword refuses a password in a profile; it never quotes the
 // value.
@@ -52,8 +62,28 @@ var profileKeys = []struct{ key, flag string }{
 	{"ledger", "ledger"},
 	{"ledger_key", "ledger-key"},
 	{"map", "map"},
+	{"servers", ""},
 	{"flags", ""},
 }
+
+// profileServerKeys are the keys of one server under a profile's
+// servers:, and the flag of the job each stands for on that server.
+var profileServerKeys = []struct{ key, flag string }{
+	{"url", "url"},
+	{"api_user", "api-user"},
+	{"api_pass_file", "api-pass-file"},
+	{"api_pass_env", "api-pass-env"},
+	{"rate", "rate"},
+	{"workers", "workers"},
+	{"source", "source"},
+	{"timeout", "timeout"},
+	{"retries", "retries"},
+	{"ca_file", "ca-file"},
+}
+
+// maxServerName bounds a server's name: it is written in every row of
+// the result file, in the ledger and in log lines.
+const maxServerName = 40
 
 // profilePathFlags are the flags whose relative values are relative to the
 // profile's directory.
@@ -65,6 +95,19 @@ type profile struct {
 	path     string
 	settings []profileSetting
 	mapping  *yaml.Node // map: written in the profile; nil when none
+	// servers are the job's servers when the profile names several
+	// (servers:), in the profile's order; serversLine is its line.
+	servers     []profileServer
+	serversLine int
+}
+
+// profileServer is one server of a profile's servers: its name and the
+// settings it has of its own (each a flag of the job, for this server:
+// the others it takes from the job).
+type profileServer struct {
+	name     string
+	line     int
+	settings []profileSetting
 }
 
 // profileSetting is one flag a profile sets.
@@ -169,13 +212,7 @@ func loadProfile(path string) (*profile, error) {
 		}
 		j := slices.IndexFunc(profileKeys, func(pk struct{ key, flag string }) bool { return pk.key == key })
 		if j < 0 {
-			msg := fmt.Sprintf("%q is not a profile key", key)
-			if c := closestName(key, keys); c != "" {
-				msg += fmt.Sprintf(": did you mean %s?", c)
-			} else {
-				msg += " (the keys: " + strings.Join(keys, ", ") + "; other flags go under flags:)"
-			}
-			fail(k.Line, "%s", msg)
+			fail(k.Line, "%s", notAKey(fmt.Sprintf("%q is not a profile key", key), key, keys, "other flags go under flags:"))
 			continue
 		}
 		switch key {
@@ -217,11 +254,22 @@ func loadProfile(path string) (*profile, error) {
 				fail(v.Line, "%s", msg)
 				continue
 			}
+		case "servers":
+			if p.serversLine > 0 {
+				fail(k.Line, "servers: is set twice (also on line %d)", p.serversLine)
+				continue
+			}
+			p.serversLine = k.Line
+			p.servers = loadServers(v, dir, fail)
+			continue
 		}
 		add(profileKeys[j].flag, key, v)
 	}
 	if seen["api-pass-file"] > 0 && seen["api-pass-env"] > 0 {
 		fail(max(seen["api-pass-file"], seen["api-pass-env"]), "api_pass_file and api_pass_env: give one (where the API password comes from)")
+	}
+	if p.serversLine > 0 && seen["url"] > 0 {
+		fail(seen["url"], "url: this profile names its servers under servers: (line %d), each with its url: remove this one", p.serversLine)
 	}
 	if err := profileErrors(errs); err != nil {
 		return nil, err
@@ -229,11 +277,132 @@ func loadProfile(path string) (*profile, error) {
 	return p, nil
 }
 
+// loadServers reads a profile's servers: (the node v; dir is the
+// profile's folder), calling fail for each problem: a name that is not
+// one, or is given twice; a key that is not a server's (with the closest);
+// a password; a value that is not a single one; a server without url.
+func loadServers(v *yaml.Node, dir string, fail func(line int, format string, args ...any)) []profileServer {
+	const example = "servers: a mapping of each server's name to its settings, e.g. servers: {leeds: {url: https://leeds.example.com, api_pass_env: LEEDS_VICIDIAL_PASS}}"
+	if v.Kind != yaml.MappingNode {
+		fail(v.Line, "%s", example)
+		return nil
+	}
+	if len(v.Content) == 0 {
+		fail(v.Line, "servers: names no server (%s)", example)
+		return nil
+	}
+	var keys []string
+	for _, k := range profileServerKeys {
+		keys = append(keys, k.key)
+	}
+	var servers []profileServer
+	named := map[string]int{} // lower-case name -> line
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k, sv := v.Content[i], v.Content[i+1]
+		name := strings.TrimSpace(k.Value)
+		switch {
+		case isPasswordKey(name):
+			fail(k.Line, "servers: %s: %s", name, profileMsgPassword)
+			continue
+		case !serverName(name):
+			shown := fmt.Sprintf("%q", name)
+			if looksSecret(name) {
+				shown = "this name (not shown, in case it is a secret)"
+			}
+			fail(k.Line, "servers: %s is not a server name: 1-%d letters, digits, -, _ or .", shown, maxServerName)
+			continue
+		case named[strings.ToLower(name)] > 0:
+			fail(k.Line, "servers: %s: named twice (also on line %d; names are compared without case, as a row's server is)", name, named[strings.ToLower(name)])
+			continue
+		}
+		named[strings.ToLower(name)] = k.Line
+		where := "servers: " + name
+		if sv.Kind != yaml.MappingNode {
+			fail(sv.Line, "%s: a mapping of this server's settings, e.g. {url: https://%s.example.com, api_pass_env: %s_VICIDIAL_PASS}",
+				where, strings.ToLower(name), strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(name)))
+			continue
+		}
+		ps := profileServer{name: name, line: k.Line}
+		seen := map[string]int{} // flag -> line
+		for j := 0; j+1 < len(sv.Content); j += 2 {
+			fk, fv := sv.Content[j], sv.Content[j+1]
+			key := strings.TrimSpace(fk.Value)
+			if isPasswordKey(key) {
+				fail(fk.Line, "%s: %s: %s", where, key, profileMsgPassword)
+				continue
+			}
+			n := slices.IndexFunc(profileServerKeys, func(pk struct{ key, flag string }) bool { return pk.key == key })
+			if n < 0 {
+				fail(fk.Line, "%s", notAKey(fmt.Sprintf("%s: %q is not a server's key", where, key), key, keys, "the job's other flags go under flags:"))
+				continue
+			}
+			flag, at := profileServerKeys[n].flag, where+": "+key
+			value, ok := profileValue(fv)
+			switch {
+			case !ok:
+				fail(fv.Line, "%s: write one value, as on the command line", at)
+				continue
+			case seen[flag] > 0:
+				fail(fv.Line, "%s: is set twice (also on line %d)", at, seen[flag])
+				continue
+			}
+			if msg := secretValue(flag, at, value, profileMsgPassword); msg != "" {
+				fail(fv.Line, "%s", msg)
+				continue
+			}
+			seen[flag] = fv.Line
+			if slices.Contains(profilePathFlags, flag) && value != "" && !filepath.IsAbs(value) {
+				value = filepath.Join(dir, value)
+			}
+			ps.settings = append(ps.settings, profileSetting{flag: flag, key: at, value: value, line: fv.Line})
+		}
+		if seen["url"] == 0 {
+			fail(k.Line, "%s: no url (the server's address, e.g. url: https://%s.example.com)", where, strings.ToLower(name))
+		}
+		if seen["api-pass-file"] > 0 && seen["api-pass-env"] > 0 {
+			fail(max(seen["api-pass-file"], seen["api-pass-env"]), "%s: api_pass_file and api_pass_env: give one (where this server's API password comes from)", where)
+		}
+		servers = append(servers, ps)
+	}
+	return servers
+}
+
+// notAKey completes msg, about a key that is not one of keys: the key it
+// probably is, or the keys and where the others go.
+func notAKey(msg, key string, keys []string, others string) string {
+	if c := closestName(key, keys); c != "" {
+		return msg + fmt.Sprintf(": did you mean %s?", c)
+	}
+	return msg + " (the keys: " + strings.Join(keys, ", ") + "; " + others + ")"
+}
+
+// serverName reports whether name may name a server: 1 to maxServerName
+// letters, digits, -, _ or . (it is a cell of the result file, a key of
+// the ledger, a word of a log line).
+func serverName(name string) bool {
+	if name == "" || len(name) > maxServerName {
+		return false
+	}
+	for _, r := range name {
+		if r > unicode.MaxASCII || !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' && r != '.' {
+			return false
+		}
+	}
+	return true
+}
+
 // apply sets each flag the profile names on fs, unless the command line
 // set it (fs.Changed): the command line wins. A flag the profile sets
 // counts as Changed afterwards. Every problem is reported at once: a flag
 // fs does not have (with the closest), a value the flag refuses.
 func (p *profile) apply(fs *pflag.FlagSet) error {
+	return profileErrors(p.set(fs, p.settings, fs.Changed))
+}
+
+// set sets each of settings on fs but those skip says the command line
+// set, and returns every problem: a flag fs does not have (with the
+// closest), a value the flag refuses (not quoted when it may be a secret).
+func (p *profile) set(fs *pflag.FlagSet, settings []profileSetting, skip func(flag string) bool) []error {
 	var names []string
 	fs.VisitAll(func(f *pflag.Flag) {
 		if !f.Hidden {
@@ -241,7 +410,7 @@ func (p *profile) apply(fs *pflag.FlagSet) error {
 		}
 	})
 	var errs []error
-	for _, s := range p.settings {
+	for _, s := range settings {
 		if fs.Lookup(s.flag) == nil {
 			msg := fmt.Sprintf("%s: this command has no flag --%s", s.key, s.flag)
 			if c := closestName(s.flag, names); c != "" {
@@ -250,7 +419,7 @@ func (p *profile) apply(fs *pflag.FlagSet) error {
 			errs = append(errs, &profileError{file: p.path, line: s.line, msg: msg})
 			continue
 		}
-		if fs.Changed(s.flag) {
+		if skip(s.flag) {
 			continue
 		}
 		if err := fs.Set(s.flag, s.value); err != nil {
@@ -262,7 +431,7 @@ func (p *profile) apply(fs *pflag.FlagSet) error {
 			errs = append(errs, &profileError{file: p.path, line: s.line, msg: fmt.Sprintf("%s: %s", s.key, msg)})
 		}
 	}
-	return profileErrors(errs)
+	return errs
 }
 
 // profileValue returns a scalar's text (true, 4, a string), or false for a

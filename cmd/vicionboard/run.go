@@ -137,9 +137,11 @@ type runOptions struct {
 	deactivate    bool
 	identity      identityOptions // --max-level, --allow-level-raise, --accept-identity, --adopt
 	drain         time.Duration
-	present       presentOptions // --report, progress (present.go)
-	input         inputOptions   // --sheet, --map (xlsx.go)
-	profile       string         // --profile (profile.go)
+	present       presentOptions  // --report, progress (present.go)
+	input         inputOptions    // --sheet, --map (xlsx.go)
+	profile       string          // --profile (profile.go)
+	servers       []dialerOptions // a profile's servers: (dialers.go); nil for a job with one server
+	moveServers   bool            // --move-servers
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -192,6 +194,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().BoolVar(&o.update, "update", false, "apply HR's changes to the accounts vicionboard created: only the fields that changed since they were last applied")
 	cmd.Flags().BoolVar(&o.deactivate, "deactivate-missing", false, "deactivate (active=N) the accounts vicionboard created from this input for persons absent from it or whose active column is N; reactivate those who are back (needs --key)")
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "dry run only: ask the server nothing (local rules and the ledger's records for --url's server)")
+	cmd.Flags().BoolVar(&o.moveServers, "move-servers", false, "a job with several servers (a profile's servers:): create a person whose row now routes to another server than the one the ledger knows them on (their old account is left as it is); without it such a row is HELD (SERVER_MOVE)")
 	o.identity.register(cmd)
 }
 
@@ -284,7 +287,7 @@ func logInput(log zerolog.Logger, path string, in *input.Reader) {
 // same delimiter, and a BOM as --bom says (by default when Excel would
 // otherwise garble accented names: present.go).
 func resultOptions(in *input.Reader, o *runOptions) report.Options {
-	return report.Options{RawCells: o.rawCells, Comma: in.Comma(), BOM: o.present.wantBOM(in), PasswordColumn: "agent_pass"}
+	return report.Options{RawCells: o.rawCells, Comma: in.Comma(), BOM: o.present.wantBOM(in), PasswordColumn: "agent_pass", Servers: o.multi()}
 }
 
 // lockOut takes the lock that allows one run or check per result file. The

@@ -54,7 +54,7 @@ var templateColumns = []templateColumn{
 	{"wrapup_seconds_override", "optional", "optional", "-1 to 9999"},
 	{"voicemail_id", "optional", "optional", "digits, at most 10 (a copy row's of 1 digit is left out, with a warning: update_user takes 2 to 10)"},
 	{"active", "optional", "optional", "Y or N: N never creates an account, and with --deactivate-missing deactivates the person's account"},
-	{"server", "optional", "optional", "for a job with several servers (a profile's servers:), the name of the row's server; empty for a job with one"},
+	{"server", "optional", "optional", "for a job with several servers (a profile's servers:), the name of the row's server, often a value map of HR's site column; empty for a job with one"},
 }
 
 // templateRows are the starter input's example rows, by column name: two
