@@ -68,6 +68,8 @@ type Ledger interface {
 	// Close flushes and releases the ledger. A run that was begun and not
 	// finished stays unfinished (as after a crash).
 	Close() error
+	// PhoneLedger remembers the agents' own phones (phoneledger.go).
+	PhoneLedger
 }
 
 // RunID identifies a run in the ledger and in every log line of the run.
