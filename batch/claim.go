@@ -46,6 +46,7 @@ func (r *run) claimGroup(ctx context.Context, batch []*task) {
 	for i, t := range owners {
 		t.claimed, t.claimRes = true, res[i]
 	}
+	r.claimPhonesOf(ctx, owners) // phone.go: the phones of the persons granted
 }
 
 // claimOf is the claim of a task's person.

@@ -17,6 +17,10 @@ type Accounts interface {
 	CopyUser(ctx context.Context, req vicidial.CopyUserRequest) (vicidial.Created, error)
 	UserDetails(ctx context.Context, login string) (vicidial.UserDetails, error)
 	UpdateUser(ctx context.Context, req vicidial.UpdateUserRequest) error
+	// The agents' own phones (see vicidial.Client's methods).
+	AddPhone(ctx context.Context, req vicidial.AddPhoneRequest) (vicidial.PhoneAdded, error)
+	ProbePhone(ctx context.Context, req vicidial.AddPhoneRequest) error
+	UpdatePhone(ctx context.Context, req vicidial.UpdatePhoneRequest) error
 }
 
 // Mode says what a pipeline does with its decisions.
@@ -135,6 +139,11 @@ type Config struct {
 	// Generate says how logins and passwords HR does not give are
 	// generated.
 	Generate Generating
+	// Phones are the settings of the phones a row may ask for (its
+	// phone_extension; see PhoneSettings); nil: a job without phones,
+	// whose rows may not ask for one. Persons given a phone by an earlier
+	// run keep it either way: it is deactivated with their account.
+	Phones *PhoneSettings
 	Logger   zerolog.Logger
 	Now      func() time.Time
 }

@@ -56,6 +56,8 @@ type generator struct {
 	placeholders bool
 	// rules are the run's: whose held identity a person accepted.
 	rules Rules
+	// phones are the job's phone settings (nil: none).
+	phones *PhoneSettings
 }
 
 func newGenerator(cfg Generating, keys *Keyer, ledger Ledger) *generator {
@@ -125,6 +127,7 @@ func (g *generator) fill(ctx context.Context, row Row, dl *dialer) (Row, generat
 		}
 	}
 	row.Gen.warnings = warnings
+	row, gen.notSent = g.phone(ctx, row, dl) // phonegen.go
 	return row, gen
 }
 
@@ -242,6 +245,9 @@ func generated(row Row, plan Plan) Plan {
 	}
 	if len(row.Gen.warnings) > 0 {
 		plan.Warnings = append(append([]string(nil), row.Gen.warnings...), plan.Warnings...)
+	}
+	if ph := plan.Phone; ph != nil {
+		ph.Generated, ph.GeneratedPass, ph.GeneratedRegistration = row.Gen.phone.extension, row.Gen.phone.pass, row.Gen.phone.registration
 	}
 	return plan
 }

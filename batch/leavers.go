@@ -35,12 +35,21 @@ func (r *run) leavers(ctx context.Context, columns []string, w *orderedWriter, o
 			r.stop(fmt.Errorf("ledger: %w", err))
 			return
 		}
-		for _, p := range gone {
+		tasks := make([]*task, len(gone))
+		for i, p := range gone {
 			row := Row{Cells: r.cfg.Keys.leaverCells(columns, p), Fields: Fields{Login: p.Login, FullName: p.FullName, Server: dl.name}}
-			t := &task{row: row, dl: dl, slot: w.reserve(row)}
-			t.facts = Facts{Row: row, Leaver: true, Person: p, Known: true, Key: p.Key, Stopped: r.stoppedWhy(ctx, dl),
+			tasks[i] = &task{row: row, dl: dl}
+			tasks[i].facts = Facts{Row: row, Leaver: true, Person: p, Known: true, Key: p.Key,
 				Incomplete: incomplete, NamedBy: r.namedBy[p.Key]}
-			r.decide(t, out)
+		}
+		for len(tasks) > 0 {
+			group := tasks[:min(len(tasks), claimAhead)]
+			tasks = tasks[len(group):]
+			r.leaverPhones(ctx, group) // phone.go
+			for _, t := range group {
+				t.slot, t.facts.Stopped = w.reserve(t.row), r.stoppedWhy(ctx, dl)
+				r.decide(t, out)
+			}
 		}
 	}
 }

@@ -19,6 +19,10 @@ func (r *run) lookStage(ctx context.Context, in <-chan *task, out chan<- *task) 
 		if err == nil && len(r.order) > 1 && r.rules.KeyColumn {
 			elsewhere, err = r.lookElsewhere(ctx, batch, persons)
 		}
+		var phones map[*dialer]map[string]Phone
+		if err == nil {
+			phones = r.lookUpPhones(ctx, batch) // phone.go
+		}
 		for _, t := range batch {
 			f := &t.facts
 			if f.Key != "" && t.dl != nil {
@@ -33,6 +37,7 @@ func (r *run) lookStage(ctx context.Context, in <-chan *task, out chan<- *task) 
 			}
 			if err == nil && t.dl != nil {
 				r.holder(ctx, f, t.dl)
+				r.phoneFacts(ctx, t, phones) // phone.go
 			}
 			f.Stopped = r.stoppedWhy(ctx, t.dl)
 			r.decide(t, out)

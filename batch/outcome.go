@@ -95,6 +95,9 @@ type Outcome struct {
 	// Server is the name of the row's server ("" for a row that names
 	// none of the job's).
 	Server string
+	// Phone is the agent's own phone, for a row that asks for one or a
+	// person who has one (nil: none).
+	Phone *PhoneResult
 }
 
 // notAttempted is the outcome of a row that was not sent. Whatever stopped

@@ -73,6 +73,8 @@ type task struct {
 	// probes are, in a dry run, the add_user probes of the rows up to this
 	// one (see predictor.groupsFound).
 	probes []probeKey
+	// phone is what the phone stage did with the row's phone (phone.go).
+	phone phoneState
 }
 
 // Run reads every row of in, decides each, carries the decisions out as

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/vicionboard/vicionboard/batch/words"
@@ -143,12 +144,13 @@ func (p *predictor) UpdateUser(ctx context.Context, req vicidial.UpdateUserReque
 
 // caveats are the warnings of a predicted update_user: a phone_login it
 // sets cannot be checked, since the server checks that the phone exists
-// only when it writes. A real server's answer has none.
-func caveats(accounts Accounts, u vicidial.UpdateUserRequest) []string {
+// only when it writes (but for own, the login of the row's own phone,
+// which the row makes first). A real server's answer has none.
+func caveats(accounts Accounts, u vicidial.UpdateUserRequest, own string) []string {
 	if _, ok := accounts.(*predictor); !ok {
 		return nil
 	}
-	if v := u.PhoneLogin; v != "" && v != vicidial.Blank {
+	if v := u.PhoneLogin; v != "" && v != vicidial.Blank && !strings.EqualFold(v, own) {
 		return []string{"phone_login " + words.Clip(v) + " not checked: the server checks that the phone exists only when it writes"}
 	}
 	return nil

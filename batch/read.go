@@ -86,7 +86,8 @@ func (r *run) prepare(ctx context.Context, row Row) *task {
 		}
 		return t
 	}
-	plan, err := validate(row, Options{Strict: r.cfg.Strict, PassDigest: r.cfg.PassDigest, InGroups: dl.inGroups})
+	plan, err := validate(row, Options{Strict: r.cfg.Strict, PassDigest: r.cfg.PassDigest, InGroups: dl.inGroups,
+		Phones: r.cfg.Phones, Server: dl.name})
 	f.Plan = generated(row, plan)
 	if err != nil {
 		f.Invalid = err
@@ -107,6 +108,9 @@ func (r *run) prepare(ctx context.Context, row Row) *task {
 			f.DupLogin = first
 			return t
 		}
+	}
+	if f.DupExtension = notePhone(dl, f.Plan, row.Line); f.DupExtension > 0 { // phonegen.go
+		return t
 	}
 	key, err := r.cfg.Keys.Key(row, f.Plan)
 	if err != nil {
@@ -130,14 +134,19 @@ func (r *run) prepare(ctx context.Context, row Row) *task {
 // plan, and why it is INVALID.
 func validate(row Row, opts Options) (Plan, error) {
 	plan, err := Prepare(row.Fields, opts)
+	var first []Problem // what could not be generated, then the rest
 	if p := row.Gen.problem; p != "" {
-		// The login could not be generated: that first, then the rest.
-		problems := []Problem{{Column: "agent_user", Msg: p}}
+		first = append(first, Problem{Column: "agent_user", Msg: p})
+	}
+	if p := row.Gen.phone.problem; p != "" {
+		first = append(first, phoneGenProblem(row.Gen.phone))
+	}
+	if len(first) > 0 {
 		var ve *ValidationError
 		if errors.As(err, &ve) {
-			problems = append(problems, ve.Problems...)
+			first = append(first, ve.Problems...)
 		}
-		err = &ValidationError{Problems: problems}
+		err = &ValidationError{Problems: first}
 	}
 	return plan, err
 }

@@ -45,6 +45,7 @@ func (r *run) finish(t *task, out Outcome, effect Effect) Outcome {
 	} else {
 		showPassword(t, &out)
 	}
+	showPhone(t, &out, r.dry) // phone.go
 	out.Decision = &t.d
 	r.logOutcome(t.row, t.d.Plan, out)
 	r.record(t, out, effect)

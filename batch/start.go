@@ -22,5 +22,6 @@ func (r *run) start(ctx, callCtx context.Context) error {
 	r.gen.resendUnknown = r.cfg.ResendUnknown
 	r.gen.placeholders = r.cfg.Mode == ModeSurvey
 	r.gen.rules = r.rules
+	r.gen.phones = r.cfg.Phones
 	return nil
 }

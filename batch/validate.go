@@ -27,6 +27,11 @@ type Options struct {
 	// in_groups ID not among them, compared without case, is a problem.
 	// nil means unknown: in_groups are then not checked against a list.
 	InGroups []string
+	// Phones are the job's phone settings, for a row that asks for a
+	// phone of its own (nil: such a row is INVALID), and Server the name
+	// of the row's server (for PhoneSettings.ServerIPs).
+	Phones *PhoneSettings
+	Server string
 }
 
 // Limits of the fields, from VICIdial's database columns.
@@ -200,6 +205,8 @@ func (p *problems) cells(f Fields) Fields {
 	f.CloserDefaultBlended = p.cell("closer_default_blended", f.CloserDefaultBlended, false, aNumber)
 	f.InGroups = p.cell("in_groups", f.InGroups, false, anID)
 	f.Active = p.cell("active", f.Active, false, notNumber)
+	f.PhoneExtension = p.cell("phone_extension", f.PhoneExtension, false, anID)
+	f.PhoneRegistrationPassword = p.cell("phone_registration_password", f.PhoneRegistrationPassword, true, notNumber)
 	return f
 }
 
@@ -389,6 +396,7 @@ func Prepare(f Fields, opts Options) (Plan, error) {
 		plan = Plan{Action: ActionAdd, Add: p.addRequest(f, name)}
 	}
 	plan.Active = p.active(f.Active)
+	plan.Phone = p.phone(f, name, &plan, opts) // phonevalidate.go
 	if opts.PassDigest != nil && f.Pass != "" {
 		plan.PassDigest = opts.PassDigest(f.Pass)
 	}
