@@ -144,8 +144,8 @@ type Config struct {
 	// whose rows may not ask for one. Persons given a phone by an earlier
 	// run keep it either way: it is deactivated with their account.
 	Phones *PhoneSettings
-	Logger   zerolog.Logger
-	Now      func() time.Time
+	Logger zerolog.Logger
+	Now    func() time.Time
 }
 
 // rules returns the options of cfg that change decisions.
