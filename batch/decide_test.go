@@ -249,3 +249,168 @@ func TestDecideClaim(t *testing.T) {
 		})
 	}
 }
+
+// TestDecidePhones covers the decision's phone branches: what a row does
+// with the phone it asks for, and with the person's phone when their
+// account changes.
+func TestDecidePhones(t *testing.T) {
+	settings := &batch.PhoneSettings{ServerIP: "10.10.10.15"}
+	withPhone := func(f batch.Fields, ext string) batch.Plan {
+		t.Helper()
+		f.PhoneExtension, f.PhonePass, f.PhoneRegistrationPassword = ext, "Phone-pass1", "Reg-pass1"
+		p, err := batch.Prepare(f, batch.Options{Phones: settings})
+		if err != nil {
+			t.Fatalf("Prepare: %v", err)
+		}
+		return p
+	}
+	const key = "key:E1"
+	keyed := batch.Rules{KeyColumn: true, KeyName: "employee_id"}
+	update := batch.Rules{KeyColumn: true, Update: true}
+	lifecycle := batch.Rules{KeyColumn: true, Update: true, DeactivateMissing: true}
+	phoned := withPhone(agent("jsmith", "John Smith"), "7001")
+	other := withPhone(agent("jsmith", "John Smith"), "7002")
+	plain := plan(t, agent("jsmith", "John Smith"))
+	renamed := withPhone(agent("jsmith", "John Smithers"), "7001")
+	longName := withPhone(agent("jsmith", "John Jacob Jingleheimer Smithsonian"), "7001")
+	leavingPlan := withPhone(batch.Fields{Login: "jsmith", Pass: "Start-2026", FullName: "John Smith", Level: "1", Group: "AGENTS", Active: "N"}, "7001")
+	rec := batch.Phone{Server: "sim", Key: key, Extension: "7001", ServerIP: "10.10.10.15", Login: "7001", State: batch.PhoneCreated,
+		Active: "Y", FullName: "John Smith"}
+	off := rec
+	off.Active = "N"
+	claimedRec := rec
+	claimedRec.State = batch.PhoneClaimed
+	known := created(key, phoned)
+	inactive := created(key, phoned)
+	inactive.Applied["active"] = "N"
+	noPhone := created(key, plain)
+	adopted := created(key, plain)
+	adopted.Applied["_adopted"] = "1"
+	phoneProblem := &batch.ValidationError{Problems: []batch.Problem{{Column: "phone_extension", Msg: "bad"}}}
+	fullProblem := &batch.ValidationError{Problems: []batch.Problem{{Column: "phone_extension", Msg: "full", Code: batch.CodeNoFreeExtension}}}
+	mixedProblem := &batch.ValidationError{Problems: []batch.Problem{{Column: "phone_extension", Msg: "bad"}, {Column: "agent_user", Msg: "bad"}}}
+
+	wantAdd := func(ext string) func(*testing.T, batch.Decision) {
+		return func(t *testing.T, d batch.Decision) {
+			if d.Phone == nil || d.Phone.Add == nil || d.Phone.Add.Extension != ext || d.Phone.Reused {
+				t.Fatalf("phone %+v, want add_phone of %s", d.Phone, ext)
+			}
+		}
+	}
+	wantPhoneUpdate := func(active, name string) func(*testing.T, batch.Decision) {
+		return func(t *testing.T, d batch.Decision) {
+			if d.Phone == nil || d.Phone.Update == nil || d.Phone.Update.Active != active || d.Phone.Update.FullName != name ||
+				d.Phone.Update.Extension != "7001" || d.Phone.Update.ServerIP != "10.10.10.15" {
+				t.Fatalf("phone %+v, want update_phone of 7001 active %q name %q", d.Phone, active, name)
+			}
+		}
+	}
+	noPhoneChange := func(t *testing.T, d batch.Decision) {
+		if d.Phone.Sends() {
+			t.Errorf("phone step %+v, want nothing sent", d.Phone)
+		}
+	}
+	tests := []struct {
+		name  string
+		facts batch.Facts
+		rules batch.Rules
+		step  batch.Step
+		code  string
+		check func(t *testing.T, d batch.Decision)
+	}{
+		{name: "new person, new phone", facts: batch.Facts{Plan: phoned, Key: key}, rules: keyed, step: batch.StepCreate,
+			check: func(t *testing.T, d batch.Decision) {
+				wantAdd("7001")(t, d)
+				if d.Plan.Add.PhoneLogin != "7001" || d.Plan.Add.PhonePass != "Phone-pass1" || d.Phone.Add.FullName != "John Smith" {
+					t.Errorf("the account logs in on %q, the phone is %+v", d.Plan.Add.PhoneLogin, d.Phone.Add)
+				}
+			}},
+		{name: "new person whose phone an earlier run made", facts: batch.Facts{Plan: phoned, Key: key, Phone: rec, HasPhone: true},
+			rules: keyed, step: batch.StepCreate, check: func(t *testing.T, d batch.Decision) {
+				if d.Phone == nil || !d.Phone.Reused || d.Phone.Add != nil {
+					t.Errorf("phone %+v, want reused", d.Phone)
+				}
+			}},
+		{name: "new person whose phone an earlier run claimed", facts: batch.Facts{Plan: phoned, Key: key, Phone: claimedRec, HasPhone: true},
+			rules: keyed, step: batch.StepCreate, check: wantAdd("7001")},
+		{name: "the row's other extension: the person's phone wins", facts: batch.Facts{Plan: other, Key: key, Phone: claimedRec, HasPhone: true},
+			rules: keyed, step: batch.StepCreate, check: func(t *testing.T, d batch.Decision) {
+				wantAdd("7001")(t, d)
+				if d.Plan.Add.PhoneLogin != "7001" || !strings.Contains(strings.Join(d.Plan.Warnings, ";"), "phone_extension 7002 not applied") {
+					t.Errorf("account phone %q, warnings %q", d.Plan.Add.PhoneLogin, d.Plan.Warnings)
+				}
+			}},
+		{name: "extension on an earlier line", facts: batch.Facts{Plan: phoned, Key: key, DupExtension: 3}, rules: keyed,
+			step: batch.StepRefuse, code: batch.CodeDuplicateExtension, check: wantReason("line 3")},
+		{name: "extension of another person", facts: batch.Facts{Plan: phoned, Key: key, PhoneHolder: "key:E9"}, rules: keyed,
+			step: batch.StepRefuse, code: batch.CodeExtensionTaken, check: wantReason("key E9")},
+		{name: "the phone breaks a local rule", facts: batch.Facts{Invalid: phoneProblem}, step: batch.StepRefuse, code: batch.CodePhoneInvalid},
+		{name: "no free extension", facts: batch.Facts{Invalid: fullProblem}, step: batch.StepRefuse, code: batch.CodeNoFreeExtension},
+		{name: "the phone and the account break rules", facts: batch.Facts{Invalid: mixedProblem}, step: batch.StepRefuse, code: batch.CodeInvalidInput},
+		{name: "known, with the phone, unchanged", facts: batch.Facts{Plan: phoned, Key: key, Person: known, Known: true, Phone: rec, HasPhone: true},
+			rules: lifecycle, step: batch.StepNothing, code: batch.CodeUnchanged, check: noPhoneChange},
+		{name: "known, the row no longer names the phone", facts: batch.Facts{Plan: plain, Key: key, Person: known, Known: true, Phone: rec, HasPhone: true},
+			rules: lifecycle, step: batch.StepNothing, code: batch.CodeUnchanged, check: noPhoneChange},
+		{name: "known, another extension: never changed", facts: batch.Facts{Plan: other, Key: key, Person: known, Known: true, Phone: rec, HasPhone: true},
+			rules: lifecycle, step: batch.StepNothing, code: batch.CodeUnchanged, check: func(t *testing.T, d batch.Decision) {
+				noPhoneChange(t, d)
+				if !strings.Contains(d.Outcome.WarningText(), "phone_extension 7002 not applied") {
+					t.Errorf("warnings %q", d.Outcome.Warnings)
+				}
+			}},
+		{name: "known without a phone asks for one, --update", facts: batch.Facts{Plan: phoned, Key: key, Person: noPhone, Known: true},
+			rules: update, step: batch.StepUpdate, check: func(t *testing.T, d batch.Decision) {
+				wantAdd("7001")(t, d)
+				if d.Update == nil || d.Update.PhoneLogin != "7001" || d.Update.PhonePass != "Phone-pass1" {
+					t.Errorf("update %+v, want the account linked to its new phone", d.Update)
+				}
+			}},
+		{name: "known without a phone asks for one", facts: batch.Facts{Plan: phoned, Key: key, Person: noPhone, Known: true},
+			rules: keyed, step: batch.StepNothing, code: batch.CodeExistsChanged},
+		{name: "adopted: no phone", facts: batch.Facts{Plan: phoned, Key: key, Person: adopted, Known: true}, rules: lifecycle,
+			step: batch.StepNothing, check: func(t *testing.T, d batch.Decision) { noPhoneChange(t, d) }},
+		{name: "leaver with a phone", facts: batch.Facts{Leaver: true, Person: known, Known: true, Key: key, Phone: rec, HasPhone: true},
+			rules: keyed, step: batch.StepDeactivate, check: wantPhoneUpdate("N", "")},
+		{name: "leaver whose phone is off already", facts: batch.Facts{Leaver: true, Person: known, Known: true, Key: key, Phone: off, HasPhone: true},
+			rules: keyed, step: batch.StepDeactivate, check: noPhoneChange},
+		{name: "leaver whose phone is not made", facts: batch.Facts{Leaver: true, Person: known, Known: true, Key: key, Phone: claimedRec, HasPhone: true},
+			rules: keyed, step: batch.StepDeactivate, check: noPhoneChange},
+		{name: "active=N row", facts: batch.Facts{Plan: leavingPlan, Key: key, Person: known, Known: true, Phone: rec, HasPhone: true},
+			rules: lifecycle, step: batch.StepDeactivate, check: wantPhoneUpdate("N", "")},
+		{name: "back in the export", facts: batch.Facts{Plan: phoned, Key: key, Person: inactive, Known: true, Phone: off, HasPhone: true},
+			rules: lifecycle, step: batch.StepReactivate, check: wantPhoneUpdate("Y", "")},
+		{name: "back, without --deactivate-missing", facts: batch.Facts{Plan: phoned, Key: key, Person: inactive, Known: true, Phone: off, HasPhone: true},
+			rules: update, step: batch.StepNothing, check: noPhoneChange},
+		{name: "renamed, --update", facts: batch.Facts{Plan: renamed, Key: key, Person: known, Known: true, Phone: rec, HasPhone: true},
+			rules: update, step: batch.StepUpdate, check: wantPhoneUpdate("", "John Smithers")},
+		{name: "renamed, without --update", facts: batch.Facts{Plan: renamed, Key: key, Person: known, Known: true, Phone: rec, HasPhone: true},
+			rules: keyed, step: batch.StepNothing, code: batch.CodeExistsChanged, check: noPhoneChange},
+		{name: "renamed beyond update_phone's 30", facts: batch.Facts{Plan: longName, Key: key, Person: known, Known: true, Phone: rec, HasPhone: true},
+			rules: update, step: batch.StepUpdate, check: func(t *testing.T, d batch.Decision) {
+				if d.Phone.Update != nil {
+					t.Errorf("phone update %+v: update_phone refuses a name over 30", d.Phone.Update)
+				}
+			}},
+		{name: "the account is off, its phone is not", facts: batch.Facts{Plan: leavingPlan, Key: key, Person: inactive, Known: true, Phone: rec, HasPhone: true},
+			rules: lifecycle, step: batch.StepDeactivate, check: func(t *testing.T, d batch.Decision) {
+				wantPhoneUpdate("N", "")(t, d)
+				if d.Update != nil {
+					t.Errorf("account update %+v, want the phone's alone", d.Update)
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := batch.Decide(tt.facts, tt.rules)
+			if d.Step != tt.step {
+				t.Fatalf("step %v (%s), want %v", d.Step, d.Outcome.Reason, tt.step)
+			}
+			if tt.code != "" && d.Outcome.Code != tt.code {
+				t.Errorf("code %q (%s), want %q", d.Outcome.Code, d.Outcome.Reason, tt.code)
+			}
+			if tt.check != nil {
+				tt.check(t, d)
+			}
+		})
+	}
+}
