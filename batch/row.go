@@ -59,6 +59,8 @@ type Prior struct {
 	Row      string // result_row
 	At       string // result_at
 	Server   string // result_server (a job with several servers)
+	// Phone is the result_phone_* columns (a job with phones).
+	Phone PhoneResult
 }
 
 // Row is one data record of the input.

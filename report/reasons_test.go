@@ -37,6 +37,7 @@ var rowCodes = []string{
 	string(vicidial.ReasonPhoneExists), string(vicidial.ReasonPhoneLoginExists), string(vicidial.ReasonInvalidTimezone),
 	string(vicidial.ReasonPhoneTemplateNotFound), string(vicidial.ReasonPhoneNotFound), string(vicidial.ReasonPhoneInvalidField),
 	string(vicidial.ReasonPhoneAliasExists), string(vicidial.ReasonPhoneAliasNotFound), string(vicidial.ReasonPhoneLoginNotFound),
+	batch.CodePhoneInvalid, batch.CodeDuplicateExtension, batch.CodeExtensionTaken, batch.CodeNoFreeExtension,
 }
 
 // declaredCodes parses the non-test Go files of dir and returns the string

@@ -26,6 +26,12 @@ var ResultColumns = []string{
 // job with several servers (Options.Servers); it follows ResultColumns.
 const ServerColumn = "result_server"
 
+// PhoneColumns are the result columns of a job whose rows may ask for a
+// phone of their own (Options.Phones), after the others: the phone's
+// extension and login, and the passwords vicionboard generated for it
+// (empty when the row gave them, or the phone was made by another run).
+var PhoneColumns = []string{"result_phone_extension", "result_phone_login", "result_phone_pass", "result_phone_registration_password"}
+
 // FileMode is the permission of result files: they hold passwords.
 const FileMode os.FileMode = 0o600
 
@@ -48,6 +54,8 @@ type Options struct {
 	PasswordColumn string
 	// Servers adds the ServerColumn, for a job with several servers.
 	Servers bool
+	// Phones adds the PhoneColumns, for a job with phones.
+	Phones bool
 }
 
 // FileError is a result file that could not be written (created, a row
@@ -116,6 +124,9 @@ func NewWriter(w io.Writer, columns []string, opts Options) (*Writer, error) {
 	if opts.Servers {
 		header = append(header, ServerColumn)
 	}
+	if opts.Phones {
+		header = append(header, PhoneColumns...)
+	}
 	if err := rw.writeRecord(header); err != nil {
 		return nil, fmt.Errorf("write result header: %w", err)
 	}
@@ -168,6 +179,16 @@ func (w *Writer) Write(row batch.Row, out batch.Outcome) error {
 	}
 	if w.opts.Servers {
 		rec = append(rec, resultServer(out))
+	}
+	if w.opts.Phones {
+		ph := out.Phone
+		switch {
+		case out.Carried != nil:
+			ph = &out.Carried.Phone
+		case ph == nil:
+			ph = &batch.PhoneResult{}
+		}
+		rec = append(rec, ph.Extension, ph.Login, ph.Pass, ph.Registration)
 	}
 	w.buf = rec
 	return w.writeRecord(rec)

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,5 +145,36 @@ func TestSummary(t *testing.T) {
 	}
 	if got := s.Count(batch.StatusSuccess); got != 2 {
 		t.Errorf("SUCCESS count %d, want 2", got)
+	}
+}
+
+// TestWriterPhoneColumns: a job with phones gets the phone columns after
+// the others: a row's phone, a carried row's earlier phone, empty for a
+// row without one.
+func TestWriterPhoneColumns(t *testing.T) {
+	var b bytes.Buffer
+	w, err := report.NewWriter(&b, []string{"employee_id"}, report.Options{Phones: true, Servers: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := []batch.Outcome{
+		{Status: batch.StatusSuccess, Login: "jsmith", Code: batch.CodeCreated, Reason: "created (CREATED)", Server: "leeds",
+			Phone: &batch.PhoneResult{Extension: "7001", ServerIP: "10.10.10.15", Login: "7001", Pass: "PhPass1", Registration: "RegPass1"}},
+		{Status: batch.StatusSuccess, Carried: &batch.Prior{Status: "SUCCESS", Login: "old", Phone: batch.PhoneResult{Extension: "7000", Login: "7000", Pass: "Old1pass"}}},
+		{Status: batch.StatusInvalid, Code: batch.CodeInvalidInput, Reason: "bad (INVALID_INPUT)"},
+	}
+	for i, out := range rows {
+		if err := w.Write(batch.Row{Line: i + 2, Cells: []string{fmt.Sprintf("E%d", i)}}, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if want := "result_server,result_phone_extension,result_phone_login,result_phone_pass,result_phone_registration_password"; !strings.HasSuffix(lines[0], want) {
+		t.Errorf("header %q, want it to end with %q", lines[0], want)
+	}
+	for i, want := range []string{",leeds,7001,7001,PhPass1,RegPass1", ",7000,7000,Old1pass,", ",,,,,"} {
+		if !strings.HasSuffix(lines[i+1], want) {
+			t.Errorf("row %d: %q, want it to end with %q", i+1, lines[i+1], want)
+		}
 	}
 }

@@ -25,7 +25,7 @@ const (
 
 // resultColumns are the columns a result file adds to its input's.
 var resultColumns = []string{"result_status", "result_login", "result_reason", "result_warnings", "result_row", "result_at",
-	"result_server"}
+	"result_server", "result_phone_extension", "result_phone_login", "result_phone_pass", "result_phone_registration_password"}
 
 // Reader streams the rows of an input file: a CSV export from HR, a
 // worksheet of an .xlsx workbook, or the result file of an earlier run.
@@ -889,7 +889,9 @@ func (r *Reader) Next() (batch.Row, error) {
 			return ""
 		}
 		row.Prior = &batch.Prior{Status: get("result_status"), Login: get("result_login"), Reason: get("result_reason"),
-			Warnings: get("result_warnings"), Row: get("result_row"), At: get("result_at"), Server: get("result_server")}
+			Warnings: get("result_warnings"), Row: get("result_row"), At: get("result_at"), Server: get("result_server"),
+			Phone: batch.PhoneResult{Extension: get("result_phone_extension"), Login: get("result_phone_login"),
+				Pass: get("result_phone_pass"), Registration: get("result_phone_registration_password")}}
 		if row.Prior.Status == "" {
 			row.Prior = nil
 		}
