@@ -391,16 +391,18 @@ func (r *run) withPhoneChanged(t *task, out Outcome, phoneErr error) Outcome {
 		said = append(said, fmt.Sprintf("its new phone %s %s (add_phone) and linked", ext, r.tense("made", "would be made")))
 	}
 	if st.Update != nil && phoneErr == nil {
+		var done []string
 		for _, c := range st.Changes {
 			switch {
 			case c.Field == phoneActive && c.New == "N":
-				said = append(said, fmt.Sprintf("its phone %s %s (update_phone active=N)", ext, r.tense("deactivated", "would be deactivated")))
+				done = append(done, "deactivated (active=N)")
 			case c.Field == phoneActive:
-				said = append(said, fmt.Sprintf("its phone %s %s (update_phone active=Y)", ext, r.tense("reactivated", "would be reactivated")))
+				done = append(done, "reactivated (active=Y)")
 			default:
-				said = append(said, fmt.Sprintf("its phone %s %s %s (update_phone)", ext, r.tense("renamed", "would be renamed"), quoteValue(c.New)))
+				done = append(done, "renamed "+quoteValue(c.New))
 			}
 		}
+		said = append(said, fmt.Sprintf("its phone %s %s by update_phone", r.tense(ext, ext+" would be"), strings.Join(done, " and ")))
 	}
 	if len(said) > 0 {
 		out.Reason = reasonWith(out, "; "+strings.Join(said, ", "))

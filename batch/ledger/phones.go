@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/vicionboard/vicionboard/batch"
+	"github.com/vicionboard/vicionboard/batch/naming"
 )
 
 // This file keeps the agents' own phones (the phones table, migration
@@ -242,4 +243,21 @@ func recordPhoneTx(ctx context.Context, tx *txn, run batch.RunID, rec batch.Phon
 		err = fmt.Errorf("phone of %s: unknown effect %d", rec.Key, rec.Effect)
 	}
 	return err
+}
+
+// PhonePasswords returns the function that gives a person on server the
+// phone_pass and registration_password vicionboard generates for their
+// own phone: derived, as agent passwords are (see Passwords), from the
+// ledger's key, the server and the person key, each with its own label,
+// so that a rerun sends the passwords the phone has without the ledger
+// ever storing them.
+func (d *DB) PhonePasswords() (func(server, personKey string) (phonePass, registration string), error) {
+	key, err := d.key()
+	if err != nil {
+		return nil, err
+	}
+	return func(server, personKey string) (string, string) {
+		at := "\x00" + server + "\x00" + personKey
+		return naming.DerivePassword(key, "vicionboard phone_pass"+at), naming.DerivePassword(key, "vicionboard registration_password"+at)
+	}, nil
 }

@@ -50,6 +50,11 @@
 //     only: a password is generated. Either may have from: COLUMN, whose
 //     value is used when it is not empty.
 //
+// One more key is no field: phones: holds the settings every phone of the
+// job shares (server_ip:, extensions: 7000-7999...), for rows that ask for
+// a phone of the agent's own; the mapping keeps it as written (Phones),
+// for the caller to read.
+//
 // A header column whose name (ignoring case and spaces around) is a field
 // the mapping does not set is used for that field as it is, so a mapping
 // only names what differs from the header. Every problem of the file is
@@ -74,6 +79,8 @@ const (
 	KeyField       = "key"        // the person-key column
 	FirstNameField = "first_name" // the first name, for a generated login
 	LastNameField  = "last_name"  // the last name, for a generated login
+	// PhonesKey is the key of the job's phone settings: no field.
+	PhonesKey = "phones"
 )
 
 // Fields the package treats specially.
@@ -192,7 +199,12 @@ type Mapping struct {
 	key     string
 	keyLine int
 	rules   map[string]*rule // by field, pseudo-fields first_name and last_name included
+	phones  *yaml.Node       // phones:, as written; nil when absent
 }
+
+// Phones returns the mapping's phones: as written (a YAML node whose
+// lines are the file's), or nil when it has none.
+func (m *Mapping) Phones() *yaml.Node { return m.phones }
 
 // Load reads and parses the mapping file at path; see Parse. A file that
 // is not a regular file, is larger than textfile.MaxSize, or is not UTF-8
@@ -313,6 +325,8 @@ func ParseNode(root *yaml.Node, file string, fields []string) (*Mapping, error) 
 		switch {
 		case name == KeyField:
 			p.parseKey(m, k, v)
+		case name == PhonesKey:
+			m.phones = v
 		case name == FirstNameField || name == LastNameField || p.fields[name]:
 			if r := p.parseRule(name, k, v); r != nil {
 				m.rules[name] = r

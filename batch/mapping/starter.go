@@ -36,7 +36,8 @@ var starterValues = map[string]string{
 // starterExamples are the values the starter shows, commented out, for
 // fields it leaves unset (an export's columns it cannot know).
 var starterExamples = map[string]string{
-	"server": `{from: Location, map: {Leeds: leeds, York: york}}`,
+	"server":          `{from: Location, map: {Leeds: leeds, York: york}}`,
+	"phone_extension": `{from: Location, map: {Remote: new}, default: ""}`,
 }
 
 // starterIntro opens the starter mapping.

@@ -121,6 +121,9 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 			return err
 		}
 	}
+	if err := o.phoneSettings(&cfg, db); err != nil { // phones.go
+		return err
+	}
 	p, err := planRun(ctx, cfg, f, o, keys)
 	if err != nil {
 		return err

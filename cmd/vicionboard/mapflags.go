@@ -15,11 +15,13 @@ import (
 // stands for --key. It runs before anything else of run and check.
 func (o *runOptions) prepare(cmd *cobra.Command) error {
 	var inline *mapping.Mapping // the profile's own map:, unless --map names a file
+	var prof *profile
 	if o.profile != "" {
 		p, err := loadProfile(o.profile)
 		if err != nil {
 			return &usageError{err}
 		}
+		prof = p
 		onCommandLine := map[string]bool{}
 		cmd.Flags().Visit(func(f *pflag.Flag) { onCommandLine[f.Name] = true })
 		if err := p.apply(cmd.Flags()); err != nil {
@@ -50,7 +52,7 @@ func (o *runOptions) prepare(cmd *cobra.Command) error {
 	case inline != nil:
 		o.input.mapping = inline
 	case o.input.mapPath == "":
-		return nil
+		return o.loadPhones(prof, nil) // phones.go
 	default:
 		m, err := mapping.Load(o.input.mapPath, batch.FieldNames())
 		if err != nil {
@@ -59,6 +61,9 @@ func (o *runOptions) prepare(cmd *cobra.Command) error {
 		o.input.mapping = m
 	}
 	m := o.input.mapping
+	if err := o.loadPhones(prof, m); err != nil { // phones.go
+		return err
+	}
 	switch k := m.KeyColumn(); {
 	case k != "" && o.ledger.key == "":
 		o.ledger.key = k

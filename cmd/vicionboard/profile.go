@@ -63,6 +63,7 @@ var profileKeys = []struct{ key, flag string }{
 	{"ledger_key", "ledger-key"},
 	{"map", "map"},
 	{"servers", ""},
+	{"phones", ""},
 	{"flags", ""},
 }
 
@@ -99,6 +100,9 @@ type profile struct {
 	// (servers:), in the profile's order; serversLine is its line.
 	servers     []profileServer
 	serversLine int
+	// phones are the job's phone settings (phones:, read by phones.go);
+	// nil when none.
+	phones *yaml.Node
 }
 
 // profileServer is one server of a profile's servers: its name and the
@@ -254,6 +258,12 @@ func loadProfile(path string) (*profile, error) {
 				fail(v.Line, "%s", msg)
 				continue
 			}
+		case "phones":
+			if p.phones != nil {
+				fail(k.Line, "phones: is set twice (also on line %d)", p.phones.Line)
+			}
+			p.phones = v
+			continue
 		case "servers":
 			if p.serversLine > 0 {
 				fail(k.Line, "servers: is set twice (also on line %d)", p.serversLine)

@@ -137,11 +137,12 @@ type runOptions struct {
 	deactivate    bool
 	identity      identityOptions // --max-level, --allow-level-raise, --accept-identity, --adopt
 	drain         time.Duration
-	present       presentOptions  // --report, progress (present.go)
-	input         inputOptions    // --sheet, --map (xlsx.go)
-	profile       string          // --profile (profile.go)
-	servers       []dialerOptions // a profile's servers: (dialers.go); nil for a job with one server
-	moveServers   bool            // --move-servers
+	present       presentOptions       // --report, progress (present.go)
+	input         inputOptions         // --sheet, --map (xlsx.go)
+	profile       string               // --profile (profile.go)
+	servers       []dialerOptions      // a profile's servers: (dialers.go); nil for a job with one server
+	moveServers   bool                 // --move-servers
+	phones        *batch.PhoneSettings // a profile's or mapping's phones: (phones.go); nil for none
 }
 
 func (a *app) runCommand() *cobra.Command {
@@ -158,7 +159,7 @@ An HR system's own export (its column names, no logins or passwords) is read thr
 (--map FILE.yaml; vicionboard template --map FILE.yaml writes a starter): logins are generated from a
 pattern, and an empty agent_pass gets a generated password, shown only in the result file.
 
-` + profileHelp + "\n\n" + exitCodesHelp, // app.go
+` + profileHelp + "\n\n" + phonesHelp + "\n\n" + exitCodesHelp, // app.go, phones.go
 		Example: `  vicionboard run new_hires.csv
   vicionboard run hr_export.xlsx --map hr-mapping.yaml
   vicionboard run /srv/hr/export.csv --profile /etc/vicionboard/nightly.yaml`,
@@ -287,7 +288,8 @@ func logInput(log zerolog.Logger, path string, in *input.Reader) {
 // same delimiter, and a BOM as --bom says (by default when Excel would
 // otherwise garble accented names: present.go).
 func resultOptions(in *input.Reader, o *runOptions) report.Options {
-	return report.Options{RawCells: o.rawCells, Comma: in.Comma(), BOM: o.present.wantBOM(in), PasswordColumn: "agent_pass", Servers: o.multi()}
+	return report.Options{RawCells: o.rawCells, Comma: in.Comma(), BOM: o.present.wantBOM(in), PasswordColumn: "agent_pass", Servers: o.multi(),
+		Phones: o.phones != nil}
 }
 
 // lockOut takes the lock that allows one run or check per result file. The
