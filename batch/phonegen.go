@@ -51,6 +51,10 @@ func (r *run) readyPhones(ctx context.Context, dl *dialer) {
 		dl.phones.next = s.Extensions.First
 	}
 	if !dl.online {
+		if s := r.cfg.Phones; r.dry && s != nil && !s.Extensions.IsZero() {
+			r.log.Warn().Str("server", dl.name).Msg("generated extensions are not checked on the server (offline): " +
+				"a run skips the extensions the server's own phones have")
+		}
 		return
 	}
 	dl.phones.probe = func(_ context.Context, req vicidial.AddPhoneRequest) error {

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/vicionboard/vicionboard/batch"
 	"github.com/vicionboard/vicionboard/vicidial/vicidialtest"
 )
 
@@ -341,5 +344,63 @@ func TestSIGKILLDuringPhones(t *testing.T) {
 		if status := recs[i+1][col["result_status"]]; status != "SUCCESS" {
 			t.Errorf("%s: %s %s", name, status, recs[i+1][col["result_reason"]])
 		}
+	}
+}
+
+// TestParsePhones: phones: read for a job with one server and with
+// several (server_ip per server), YAML booleans as Y and N.
+func TestParsePhones(t *testing.T) {
+	parse := func(text string, servers ...string) (*batch.PhoneSettings, error) {
+		var doc yaml.Node
+		if err := yaml.Unmarshal([]byte(text), &doc); err != nil {
+			t.Fatal(err)
+		}
+		return parsePhones(doc.Content[0].Content[1], "p.yaml", servers)
+	}
+	s, err := parse("phones:\n  server_ip: 10.10.10.15\n  extensions: 0100-0199\n  is_webphone: true\n  on_hook_agent: false\n  local_gmt: 5.50\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.ServerIP != "10.10.10.15" || s.Extensions.String() != "0100-0199" || s.IsWebphone != "Y" || s.OnHookAgent != "N" || s.LocalGMT != "5.50" {
+		t.Errorf("settings %+v", s)
+	}
+	s, err = parse("phones:\n  server_ip: {leeds: 10.1.0.5, York: 10.2.0.5}\n", "leeds", "york")
+	if err != nil || s.ServerIPs["leeds"] != "10.1.0.5" || s.ServerIPs["york"] != "10.2.0.5" {
+		t.Errorf("per server: %+v, %v", s, err)
+	}
+	for _, tt := range []struct{ text, want string }{
+		{"phones:\n  server_ip: {leeds: 10.1.0.5}\n", "p.yaml:2: phones: server_ip: server york has none"},
+		{"phones:\n  server_ip: {leeds: 10.1.0.5, hull: 10.3.0.5, york: 10.2.0.5}\n", `p.yaml:2: phones: server_ip: "hull" is not one of the job's servers`},
+		{"phones:\n  server_ip: {leeds: 'bad ip!', york: 10.2.0.5}\n", "p.yaml:2: phones: server_ip: has characters VICIdial would delete"},
+		{"phones: [server_ip]\n", "p.yaml:1: phones: a mapping"},
+	} {
+		if _, err := parse(tt.text, "leeds", "york"); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want %q", tt.text, err, tt.want)
+		}
+	}
+	if _, err := parse("phones:\n  server_ip: {leeds: 10.1.0.5}\n"); err == nil || !strings.Contains(err.Error(), "a job with one server has one server_ip") {
+		t.Errorf("a map for one server: %v", err)
+	}
+}
+
+// TestPhonesInTheProfile: a profile's phones: serve a plain CSV; phones:
+// in both the profile and the mapping is refused.
+func TestPhonesInTheProfile(t *testing.T) {
+	env, srv := simEnv(t, "1234")
+	dir := t.TempDir()
+	profile := writeFile(t, dir, "job.yaml", "flags: {key: employee_id}\nphones:\n  server_ip: 10.10.10.15\n  extensions: 7000-7099\n")
+	in := writeFile(t, dir, "in.csv", "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,phone_extension\n"+
+		"E1,pprof,Start-2026,Pro File,1,AGENTS,new\n")
+	got := invoke(t, env, "run", in, "--profile", profile, "--ledger", filepath.Join(dir, "l.db"), "--rate", "0", "--report", "")
+	if got.code != exitOK {
+		t.Fatalf("exit %d\n%s", got.code, got.stderr)
+	}
+	if a, _ := srv.Sim.Account("pprof"); a.PhoneLogin != "7000" {
+		t.Errorf("account's phone_login %q, want 7000", a.PhoneLogin)
+	}
+	both := writeFile(t, dir, "both.yaml", "flags: {key: employee_id}\nphones:\n  server_ip: 10.10.10.15\nmap:\n  phones: {server_ip: 10.10.10.16}\n")
+	got = invoke(t, env, "run", in, "--profile", both, "--ledger", filepath.Join(dir, "l.db"), "--rate", "0")
+	if got.code != exitUsage || !strings.Contains(got.stderr, "is set in the profile and in the mapping") {
+		t.Errorf("phones: twice: exit %d\n%s", got.code, got.stderr)
 	}
 }
