@@ -81,7 +81,7 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"0001_init.sql", "0002_history_indexes.sql", "0003_pruned.sql", "0004_identity.sql", "0005_run_stopped.sql", "0006_feeds_servers.sql"}; !slices.Equal(applied, want) {
+	if want := []string{"0001_init.sql", "0002_history_indexes.sql", "0003_pruned.sql", "0004_identity.sql", "0005_run_stopped.sql", "0006_canonical_keys", "0006_feeds_servers.sql"}; !slices.Equal(applied, want) {
 		t.Errorf("migrations %v, want %v", applied, want)
 	}
 	if got := tableNames(t, path, "index"); !slices.Contains(got, "outcomes_by_login") || !slices.Contains(got, "persons_by_login") {
