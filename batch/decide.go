@@ -411,6 +411,13 @@ func DecideClaim(d Decision, res ClaimResult, rules Rules) Outcome {
 		out := alreadyCreated(p, Changes(p, comparable(p, d.Plan, d.Key)), rules.Update)
 		out.Warnings = append(append([]string(nil), d.Plan.Warnings...), out.Warnings...)
 		return out
+	case !(p.State == PersonInFlight && p.Live):
+		// A generated login over a record holding another one: the run
+		// that stopped may have created the account under that login.
+		out := notAttempted(fmt.Sprintf("not sent: a run that stopped had this person in flight under login %s, which it may have created; "+
+			"the next run checks %s on the server first", p.Login, p.Login))
+		out.Warnings = d.Plan.Warnings
+		return out
 	}
 	out := claimedElsewhere(p)
 	out.Warnings = d.Plan.Warnings

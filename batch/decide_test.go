@@ -260,6 +260,7 @@ func TestDecideClaim(t *testing.T) {
 		{"the generated login is another's", batch.ClaimResult{LoginHolder: "key:E9"}, batch.CodeLoginTaken},
 		{"created meanwhile", batch.ClaimResult{Prior: created("key:E1", p), HadPrior: true}, batch.CodeAlreadyCreated},
 		{"another live run", batch.ClaimResult{Prior: batch.Person{State: batch.PersonInFlight, RunID: "R7", Live: true}, HadPrior: true}, batch.CodeClaimedElsewhere},
+		{"a dead run's record under another login", batch.ClaimResult{Prior: batch.Person{State: batch.PersonInFlight, Login: "jsmith3", RunID: "R7"}, HadPrior: true}, batch.CodeNotAttempted},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if out := batch.DecideClaim(d, tt.res, batch.Rules{}); out.Code != tt.code {
