@@ -109,6 +109,15 @@ func appliedMigrations(ctx context.Context, db *sql.DB) ([]string, error) {
 // migrateOne applies one migration in a transaction, unless another
 // process applied it since appliedMigrations looked.
 func migrateOne(ctx context.Context, d *DB, name, text string) error {
+	return applyOnce(ctx, d, name, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, text)
+		return err
+	})
+}
+
+// applyOnce runs a migration's apply and records its name, in one write
+// transaction, unless the ledger has applied it already.
+func applyOnce(ctx context.Context, d *DB, name string, apply func(*sql.Tx) error) error {
 	return d.writeTx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, d.dl.q("SELECT count(*) FROM migrations WHERE name = ?"), name).Scan(&n); err != nil {
@@ -117,7 +126,7 @@ func migrateOne(ctx context.Context, d *DB, name, text string) error {
 		if n > 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, text); err != nil {
+		if err := apply(tx); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, d.dl.q("INSERT INTO migrations (name, applied_at) VALUES (?, ?)"), name, fmtTime(time.Now()))
@@ -134,20 +143,7 @@ var goMigrations = map[string]func(ctx context.Context, d *DB, tx *sql.Tx) error
 // migrateGo applies one Go migration in a transaction, unless another
 // process applied it since appliedMigrations looked.
 func migrateGo(ctx context.Context, d *DB, name string, fn func(context.Context, *DB, *sql.Tx) error) error {
-	return d.writeTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, d.dl.q("SELECT count(*) FROM migrations WHERE name = ?"), name).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-		if err := fn(ctx, d, tx); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, d.dl.q("INSERT INTO migrations (name, applied_at) VALUES (?, ?)"), name, fmtTime(time.Now()))
-		return err
-	})
+	return applyOnce(ctx, d, name, func(tx *sql.Tx) error { return fn(ctx, d, tx) })
 }
 
 // canonicalKeys gives every person key of an HR id its canonical form

@@ -36,16 +36,29 @@ func newNightly(t *testing.T, flags ...string) *nightly {
 
 // night runs command (run or check) on tonight's export and returns its
 // result and its result file's rows, keyed by each row's key cell (or
-// login, for a leaver's row): status, code, login.
+// login, for a leaver's row): status, code, login. The input has one path
+// every night, as a nightly job has (see at for dated file names).
 func (n *nightly) night(command, name, csv string, extra ...string) (result, map[string][3]string) {
 	n.t.Helper()
-	// One input path every night, as a nightly job has (see TestFeed for
-	// dated file names).
-	in := writeFile(n.t, n.dir, "export.csv", csv)
-	out := filepath.Join(n.dir, name+"."+command+".csv")
+	return n.job(command, "export.csv", name+"."+command+".csv", csv, extra...)
+}
+
+// at runs command on tonight's export written to the file name, with the
+// night's own result file, and returns the result and its rows.
+func (n *nightly) at(command, file, csv string, extra ...string) (result, map[string][3]string) {
+	n.t.Helper()
+	return n.job(command, file, strings.TrimSuffix(file, ".csv")+"."+command+".csv", csv, extra...)
+}
+
+// job runs command on csv written to the file name, with the result file
+// out, and returns the result and its rows.
+func (n *nightly) job(command, file, out, csv string, extra ...string) (result, map[string][3]string) {
+	n.t.Helper()
+	in := writeFile(n.t, n.dir, file, csv)
+	out = filepath.Join(n.dir, out)
 	got := invoke(n.t, n.env, append(append([]string{command, in, "--out", out}, n.flags...), extra...)...)
 	rows := map[string][3]string{}
-	if got.code == exitSafeguard || got.code == exitUsage || got.code == exitFatal {
+	if _, err := os.Stat(out); err != nil || got.code == exitSafeguard || got.code == exitUsage || got.code == exitFatal {
 		return got, rows
 	}
 	recs := readCSV(n.t, out)
@@ -326,24 +339,6 @@ func TestValueLeftOutIsNoChange(t *testing.T) {
 	if a, _ := n.srv.Sim.Account("dobi"); a.Email != "dee.obi@example.com" {
 		t.Errorf("the server's email is %q: a value left out must not empty it", a.Email)
 	}
-}
-
-// at runs command on tonight's export written to the file name, with the
-// night's own result file, and returns the result and its rows.
-func (n *nightly) at(command, file, csv string, extra ...string) (result, map[string][3]string) {
-	n.t.Helper()
-	in := writeFile(n.t, n.dir, file, csv)
-	out := filepath.Join(n.dir, strings.TrimSuffix(file, ".csv")+"."+command+".csv")
-	got := invoke(n.t, n.env, append(append([]string{command, in, "--out", out}, n.flags...), extra...)...)
-	rows := map[string][3]string{}
-	if _, err := os.Stat(out); err != nil || got.code == exitSafeguard {
-		return got, rows
-	}
-	recs := readCSV(n.t, out)
-	for i, r := range resultRows(n.t, out) {
-		rows[strings.TrimSpace(recs[i+1][0])] = r
-	}
-	return got, rows
 }
 
 const leaversHeader = "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group\n"
