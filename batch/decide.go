@@ -88,6 +88,9 @@ type Facts struct {
 	LoginHolder string
 	// Holder is that person's record.
 	Holder Person
+	// Namesake is a known person with the full name and the email this
+	// row gives a person the ledger does not know: a corrected key.
+	Namesake Person
 	// OwnAccount is a generated login that the server has for an account
 	// with this person's full name, which the ledger does not know: most
 	// likely this person's account from a run the ledger no longer
@@ -239,6 +242,12 @@ func Decide(f Facts, rules Rules) Decision {
 			"not created here, not deactivated there. If they moved, run with --move-servers to create their account on the new "+
 			"server (the old one is left as it is, to deactivate by hand); if the row's server is wrong, correct it",
 			f.Elsewhere.Login, f.ElsewhereServer))
+	case !f.Known && f.Namesake.Key != "" && !rules.accepted(f.Key):
+		n := f.Namesake
+		return hold(d, CodeIdentityChanged, fmt.Sprintf("this new key %s has the name and the email of a known person (key %s, account %s): "+
+			"a corrected key? If HR corrected it, move the ledger's record (vicionboard rekey --key %s %s), and the account stays theirs; "+
+			"if they are two people, run with --accept-identity %s",
+			keyShown(f.Key), keyShown(n.Key), n.Login, keyShown(n.Key), keyShown(f.Key), keyShown(f.Key)))
 	case !f.Known && f.LoginHolder != "" && !rules.accepted(f.Key):
 		return hold(d, CodeKeyConflict, fmt.Sprintf("login %s is the account of another person in the ledger (key %s, %s); this row's key is %s: a key typo, or a key corrected onto another person? "+
 			"Correct the key; or give this row another login; or, if they are two people, run with --accept-identity %s. %s is not deactivated meanwhile",
@@ -419,6 +428,13 @@ func DecideClaim(d Decision, res ClaimResult, rules Rules) Outcome {
 	case p.State == PersonCreated:
 		out := alreadyCreated(p, Changes(p, comparable(p, d.Plan, d.Key)), rules.Update)
 		out.Warnings = append(append([]string(nil), d.Plan.Warnings...), out.Warnings...)
+		return out
+	case !(p.State == PersonInFlight && p.Live):
+		// A generated login over a record holding another one: the run
+		// that stopped may have created the account under that login.
+		out := notAttempted(fmt.Sprintf("not sent: a run that stopped had this person in flight under login %s, which it may have created; "+
+			"the next run checks %s on the server first", p.Login, p.Login))
+		out.Warnings = d.Plan.Warnings
 		return out
 	}
 	out := claimedElsewhere(p)

@@ -182,6 +182,25 @@ func TestDecide(t *testing.T) {
 					t.Errorf("effect %v, want none: the ledger knows the account", d.Effect)
 				}
 			}},
+		{name: "a new key with a known person's name and email", facts: batch.Facts{Plan: base, Key: "key:E9", Namesake: known},
+			rules: keyed, step: batch.StepNothing, code: batch.CodeIdentityChanged, check: wantReason("vicionboard rekey --key E1 E9")},
+		{name: "a new key naming another's login", facts: batch.Facts{Plan: base, Key: "key:E9", LoginHolder: key, Holder: known},
+			rules: keyed, step: batch.StepNothing, code: batch.CodeKeyConflict},
+		{name: "a new key naming another's login, accepted", facts: batch.Facts{Plan: base, Key: "key:E9", LoginHolder: key, Holder: known},
+			rules: batch.Rules{KeyColumn: true, Accept: map[string]bool{"key:E9": true}}, step: batch.StepCreate},
+		{name: "a known key's row names another person", facts: batch.Facts{Plan: plan(t, agent("jsmith", "Oliver Stone")), Key: key,
+			Person: known, Known: true}, rules: batch.Rules{KeyColumn: true, Update: true}, step: batch.StepNothing, code: batch.CodeIdentityChanged},
+		{name: "a level raised to 9", facts: batch.Facts{Plan: plan(t, batch.Fields{Login: "jsmith", Pass: "Start-2026", FullName: "John Smith",
+			Level: "9", Group: "AGENTS"}), Key: key, Person: known, Known: true}, rules: batch.Rules{KeyColumn: true, Update: true},
+			step: batch.StepNothing, code: batch.CodeLevelRaiseHeld},
+		{name: "a new row above the ceiling", facts: batch.Facts{Plan: plan(t, batch.Fields{Login: "boss", Pass: "Start-2026", FullName: "Big Boss",
+			Level: "8", Group: "ADMIN"}), Key: key}, rules: keyed, step: batch.StepRefuse, code: batch.CodeAboveMaxLevel},
+		{name: "a copy of a template above the ceiling", facts: batch.Facts{Plan: copyRow, Key: key, TemplateLevel: 9}, rules: keyed,
+			step: batch.StepRefuse, code: batch.CodeAboveMaxLevel},
+		{name: "moves to another server", facts: batch.Facts{Plan: base, Key: key, Elsewhere: known, ElsewhereServer: "york"}, rules: keyed,
+			step: batch.StepNothing, code: batch.CodeServerMove},
+		{name: "leaver, from an incomplete export", facts: batch.Facts{Leaver: true, Person: known, Known: true, Key: key, Incomplete: "line 7"},
+			rules: keyed, step: batch.StepNothing, code: batch.CodeLeaverHeld},
 		{name: "leaver", facts: batch.Facts{Leaver: true, Person: known, Known: true, Key: key}, rules: keyed, step: batch.StepDeactivate,
 			check: func(t *testing.T, d batch.Decision) {
 				if d.Update == nil || d.Update.Active != "N" || d.Update.Login != "jsmith" || d.Key != key {
@@ -241,6 +260,7 @@ func TestDecideClaim(t *testing.T) {
 		{"the generated login is another's", batch.ClaimResult{LoginHolder: "key:E9"}, batch.CodeLoginTaken},
 		{"created meanwhile", batch.ClaimResult{Prior: created("key:E1", p), HadPrior: true}, batch.CodeAlreadyCreated},
 		{"another live run", batch.ClaimResult{Prior: batch.Person{State: batch.PersonInFlight, RunID: "R7", Live: true}, HadPrior: true}, batch.CodeClaimedElsewhere},
+		{"a dead run's record under another login", batch.ClaimResult{Prior: batch.Person{State: batch.PersonInFlight, Login: "jsmith3", RunID: "R7"}, HadPrior: true}, batch.CodeNotAttempted},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			if out := batch.DecideClaim(d, tt.res, batch.Rules{}); out.Code != tt.code {

@@ -90,6 +90,8 @@ func (d *dryLedger) Claim(ctx context.Context, run RunID, claims []Claim) ([]Cla
 			continue
 		case had && p.State == PersonInFlight && p.Live && p.RunID != run:
 			continue
+		case c.Exclusive && had && p.Login != "" && !strings.EqualFold(p.Login, c.Login):
+			continue // a generated login over a record that holds another
 		case c.Exclusive:
 			holder, taken, err := d.LoginHolder(ctx, c.Server, c.Login)
 			if err != nil {

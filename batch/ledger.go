@@ -25,16 +25,21 @@ type Ledger interface {
 	// FinishRun records the end of a run, after committing everything
 	// Record queued for it.
 	FinishRun(ctx context.Context, id RunID, end RunEnd) error
-	// LastRun returns the last finished run that was not a dry run on the
-	// same server and input path (its row count is the safeguards'
-	// reference), or ok=false when there is none.
-	LastRun(ctx context.Context, server, input string) (run RunSummary, ok bool, err error)
+	// LastRun returns the last run of feed on server that finished and
+	// was accepted (not a dry run, not refused by a safeguard): the
+	// safeguards' reference. ok=false when there is none.
+	LastRun(ctx context.Context, server, feed string) (run RunSummary, ok bool, err error)
 	// Known returns how many persons the ledger holds a created account for
-	// on server whose account was created from input.
-	Known(ctx context.Context, server, input string) (int, error)
+	// on server, created by feed's finished work (not by a killed run that
+	// no later run of the feed finished after).
+	Known(ctx context.Context, server, feed string) (int, error)
 	// Persons calls fn with every person on server whose account was
-	// created from input, until fn returns an error (which it returns).
-	Persons(ctx context.Context, server, input string, fn func(Person) error) error
+	// created by feed, until fn returns an error (which it returns).
+	Persons(ctx context.Context, server, feed string, fn func(Person) error) error
+	// PersonsNamed returns the persons on server with an account whose
+	// full name is fullName (compared without case): a new key naming a
+	// known person may be a corrected key.
+	PersonsNamed(ctx context.Context, server, fullName string) ([]Person, error)
 	// Person returns what the ledger knows of the person key on server.
 	Person(ctx context.Context, server, key string) (p Person, ok bool, err error)
 	// PersonsByKey is Person for many keys at once: what the ledger knows
@@ -77,10 +82,13 @@ type RunID string
 
 // RunStart describes a run as it begins.
 type RunStart struct {
-	Command   string    // "run" or "check"
-	DryRun    bool      // a dry run changes no person's record
-	Server    string    // the normalised endpoint URL ("" for an offline check)
-	Input     string    // the input file's absolute path
+	Command string // "run" or "check"
+	DryRun  bool   // a dry run changes no person's record
+	Server  string // the normalised endpoint URL ("" for an offline check)
+	Input   string // the input file's absolute path
+	// Feed names the nightly job the run belongs to ("" for Input): its
+	// name survives a change of the input's file name.
+	Feed      string
 	InputHash string    // the SHA-256 of the input file, hex
 	Out       string    // the result file's absolute path
 	Version   string    // the tool's version
@@ -241,6 +249,7 @@ func (noLedger) PersonsByKey(context.Context, string, []string) (map[string]Pers
 	return nil, nil
 }
 func (noLedger) Persons(context.Context, string, string, func(Person) error) error { return nil }
+func (noLedger) PersonsNamed(context.Context, string, string) ([]Person, error)    { return nil, nil }
 func (noLedger) LoginHolder(context.Context, string, string) (string, bool, error) {
 	return "", false, nil
 }

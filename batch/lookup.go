@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // lookStage is the look-up stage: it reads the ledger's records of the
@@ -37,6 +38,7 @@ func (r *run) lookStage(ctx context.Context, in <-chan *task, out chan<- *task) 
 			}
 			if err == nil && t.dl != nil {
 				r.holder(ctx, f, t.dl)
+				r.namesake(ctx, f, t.dl)
 				r.phoneFacts(ctx, t, phones) // phone.go
 			}
 			f.Stopped = r.stoppedWhy(ctx, t.dl)
@@ -107,4 +109,37 @@ func (r *run) holder(ctx context.Context, f *Facts, dl *dialer) {
 		f.PersonErr = err
 		r.stop(fmt.Errorf("ledger: %w", err))
 	}
+}
+
+// namesake looks up, for the row of a person the ledger does not know,
+// whether a known person on dl has the row's full name and email: a new
+// key for a known person, most likely a corrected key (see Decide).
+func (r *run) namesake(ctx context.Context, f *Facts, dl *dialer) {
+	email := rowEmail(f.Plan)
+	if f.Known || f.Key == "" || !r.rules.KeyColumn || f.Plan.Action == 0 || email == "" || f.LoginHolder != "" ||
+		f.Invalid != nil || f.NotSent != "" || f.DupLogin > 0 || f.DupKey > 0 {
+		return
+	}
+	named, err := r.ledger.PersonsNamed(context.WithoutCancel(ctx), dl.name, f.Plan.FullName())
+	for _, p := range named {
+		if p.Key != f.Key && strings.EqualFold(p.Applied["email"], email) {
+			f.Namesake = p
+			break
+		}
+	}
+	if err != nil {
+		f.PersonErr = err
+		r.stop(fmt.Errorf("ledger: %w", err))
+	}
+}
+
+// rowEmail is the email a plan gives its account ("" for none).
+func rowEmail(p Plan) string {
+	if p.Action == ActionCopy {
+		if p.Update != nil {
+			return p.Update.Email
+		}
+		return ""
+	}
+	return p.Add.Email
 }

@@ -61,6 +61,13 @@ const ownValuesPending = "_own_values_pending"
 // (ALREADY_EXISTS): it is never updated nor deactivated.
 const adopted = "_adopted"
 
+// KeyConflictMark marks, in a person's applied values, a record whose HR id
+// is another record's written another way (E0005 and e0005, from before
+// person keys had one form): the ledger left its key as it was, and it is
+// never taken for a leaver until a person resolves it (rekey). Its value
+// is the id's canonical form.
+const KeyConflictMark = "_key_conflict"
+
 // Adopted reports whether p's account existed before vicionboard found it.
 func Adopted(p Person) bool { return p.Applied[adopted] != "" }
 
@@ -81,7 +88,7 @@ func activeChange(p Person, want string) (Change, bool) {
 // leaver to deactivate: absent from the export (present holds every row's
 // key), created by vicionboard, and still active.
 func leaving(p Person, present *LoginIndex) bool {
-	return !present.Seen(p.Key) && !Adopted(p) && p.Applied["active"] != "N"
+	return !present.Seen(p.Key) && !Adopted(p) && p.Applied["active"] != "N" && p.Applied[KeyConflictMark] == ""
 }
 
 // OwnValuesPending reports whether p's account was copied from its

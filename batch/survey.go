@@ -25,6 +25,10 @@ type Survey struct {
 	// (as many as there are rows that would be created, updated,
 	// deactivated or reactivated).
 	Send int
+	// Lookups counts the requests a run makes before it sends a row: the
+	// user_details of each generated login to create (at least one each:
+	// is it free?), for the estimate of how long the run takes.
+	Lookups int
 	// Examples of changed rows ("line 7: agent_user_group: SUPPORT -> SALES"),
 	// at most a few, for the safeguard's message.
 	ChangedExamples []string
@@ -77,6 +81,9 @@ func (s *Survey) count(row Row, out Outcome) {
 	d := out.Decision
 	if d.Step.Sends() {
 		s.Send++
+	}
+	if d.Step == StepCreate && d.Plan.GeneratedLogin {
+		s.Lookups++
 	}
 	if row.Line == 0 {
 		// A leaver: a person the ledger knows, absent from the input.

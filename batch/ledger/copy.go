@@ -15,7 +15,7 @@ var ErrNotEmpty = errors.New("the target ledger is not empty")
 // copyTables are the tables Copy copies, in the order their foreign keys
 // need. The meta table comes last: the copy is the same ledger (its id,
 // its key's fingerprint).
-var copyTables = []string{"runs", "outcomes", "persons", "phones", "meta"}
+var copyTables = []string{"runs", "outcomes", "persons", "servers", "phones", "meta"}
 
 // CopyResult counts what Copy copied.
 type CopyResult struct {

@@ -93,7 +93,9 @@ func TestRuns(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("Run = %v, %v", ok, err)
 	}
-	want := batch.RunSummary{ID: h.first, Start: start("/in.csv", t0),
+	first := start("/in.csv", t0)
+	first.Feed = "/in.csv" // a run given no feed is its input's
+	want := batch.RunSummary{ID: h.first, Start: first,
 		End: batch.RunEnd{Ended: t0.Add(time.Minute), Rows: 4, ExitCode: 1,
 			Statuses: map[batch.Status]int{batch.StatusSuccess: 2, batch.StatusError: 1, batch.StatusInvalid: 1},
 			Codes:    map[string]int{"CREATED": 2, "GROUP_NOT_FOUND": 1, "INVALID_INPUT": 1}}}

@@ -42,10 +42,16 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := old.BeginRun(ctx, batch.RunStart{Command: "run", Server: "srv", Input: "/in.csv", Started: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)})
-	if err != nil {
+	// Begun as that version began it (today's BeginRun writes the columns
+	// of later migrations too).
+	run := newRunID(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	if _, err := old.db.ExecContext(ctx, old.dl.q(`INSERT INTO runs (id, command, dry_run, server, input, input_sha256, out, version, started)
+		VALUES (?, 'run', 0, 'srv', '/in.csv', '', '', 'test', ?)`), run, fmtTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))); err != nil {
 		t.Fatal(err)
 	}
+	old.mu.Lock()
+	old.runs[run] = &activeRun{id: run, release: func() error { return nil }}
+	old.mu.Unlock()
 	if err := old.Record(ctx, run, batch.RowRecord{Line: 2, Key: "E1", Login: "JSmith", Status: batch.StatusSuccess,
 		Effect: batch.EffectCreated, FullName: "Jane Smith", Server: "srv", Input: "/in.csv", At: time.Now()}); err != nil {
 		t.Fatal(err)
@@ -75,7 +81,7 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"0001_init.sql", "0002_history_indexes.sql", "0003_pruned.sql", "0004_identity.sql", "0005_run_stopped.sql", "0007_phones.sql"}; !slices.Equal(applied, want) {
+	if want := []string{"0001_init.sql", "0002_history_indexes.sql", "0003_pruned.sql", "0004_identity.sql", "0005_run_stopped.sql", "0006_canonical_keys", "0006_feeds_servers.sql", "0007_phones.sql"}; !slices.Equal(applied, want) {
 		t.Errorf("migrations %v, want %v", applied, want)
 	}
 	if got := tableNames(t, path, "index"); !slices.Contains(got, "outcomes_by_login") || !slices.Contains(got, "persons_by_login") {
@@ -83,6 +89,16 @@ func TestMigrateFromFirstSchema(t *testing.T) {
 	}
 	if p, ok, err := db.Person(ctx, "srv", "E1"); err != nil || !ok || p.State != batch.PersonCreated || p.CreatedBy != run {
 		t.Errorf("old person: %+v, %v, %v", p, ok, err)
+	}
+	// 0006: the server its persons were kept under is known by that name.
+	if s, err := db.Servers(ctx); err != nil || len(s) != 1 || s[0].Name != "srv" || s[0].URL != "srv" {
+		t.Errorf("servers after migrating: %+v, %v", s, err)
+	}
+	if name, ok, err := db.ServerByURL(ctx, "srv"); err != nil || !ok || name != "srv" {
+		t.Errorf("ServerByURL after migrating: %q %v %v", name, ok, err)
+	}
+	if last, ok, err := db.LastRun(ctx, "srv", "/in.csv"); err != nil || !ok || last.Start.Feed != "/in.csv" {
+		t.Errorf("the old run's feed: %+v %v %v", last.Start, ok, err)
 	}
 	if r, ok, err := db.LastRun(ctx, "srv", "/in.csv"); err != nil || !ok || r.ID != run || r.End.Statuses[batch.StatusSuccess] != 1 {
 		t.Errorf("old run: %+v, %v, %v", r, ok, err)
@@ -286,5 +302,58 @@ func TestFailingOperationIsUndoneAlone(t *testing.T) {
 	}
 	if !slices.Equal(ids, []string{"r-1", "r-2"}) {
 		t.Errorf("runs %v, want r-1 and r-2 (the failing operation's write undone)", ids)
+	}
+}
+
+// TestCanonicalKeysMigration: a ledger from before person keys had one
+// form gets them (E0005 for e0005, 1007 for 1007.0), in its persons and
+// its history; two records whose ids become one are not merged: the second
+// keeps its key, is marked, and is listed for a person to resolve.
+func TestCanonicalKeysMigration(t *testing.T) {
+	ctx := context.Background()
+	path, opts := testLedger(t)
+	db, err := Open(ctx, path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := db.BeginRun(ctx, batch.RunStart{Command: "run", Server: "srv", Input: "/in.csv", Started: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"key:e0005", "key:1007.0", "key:E0006", "key:e0006", "login:jsmith"} {
+		if err := db.Record(ctx, run, batch.RowRecord{Line: 2, Key: k, Login: "l" + k[4:], Status: batch.StatusSuccess,
+			Effect: batch.EffectCreated, FullName: "Name " + k, Server: "srv", Input: "/in.csv", At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// As a ledger of a version before the migration.
+	if _, err := db.db.ExecContext(ctx, db.dl.q(`DELETE FROM migrations WHERE name = '0006_canonical_keys'`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishRun(ctx, run, batch.RunEnd{Ended: time.Now(), Rows: 5}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = Open(ctx, path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for key, want := range map[string]bool{"key:E0005": true, "key:1007": true, "key:E0006": true, "key:e0006": true,
+		"login:jsmith": true, "key:e0005": false, "key:1007.0": false} {
+		if _, ok, err := db.Person(ctx, "srv", key); err != nil || ok != want {
+			t.Errorf("person %s: %v %v, want %v", key, ok, err, want)
+		}
+	}
+	conflicts, err := db.KeyConflicts(ctx)
+	if err != nil || len(conflicts) != 1 || conflicts[0].Key != "key:e0006" || conflicts[0].Applied[batch.KeyConflictMark] != "key:E0006" {
+		t.Errorf("KeyConflicts = %+v, %v; want the e0006 record", conflicts, err)
+	}
+	if st, err := db.Story(ctx, StoryQuery{Key: "key:E0005"}); err != nil || len(st.Events) != 1 {
+		t.Errorf("the history under the canonical key: %+v, %v", st, err)
 	}
 }

@@ -191,11 +191,16 @@ func loginHolder(ctx context.Context, q rowQuerier, server, login, except string
 }
 
 // Known returns how many persons on server the ledger holds a created
-// account for, created from input.
-func (d *DB) Known(ctx context.Context, server, input string) (int, error) {
+// account for, created by feed's finished work: an account a killed run
+// of the feed created is the work a rerun resumes, not a known person
+// (until a later run of the feed finishes).
+func (d *DB) Known(ctx context.Context, server, feed string) (int, error) {
 	var n int
-	err := d.queryRow(ctx, `SELECT count(*) FROM persons
-		WHERE server = ? AND input = ? AND state = 'created'`, server, input).Scan(&n)
+	err := d.queryRow(ctx, `SELECT count(*) FROM persons AS p
+		WHERE p.server = ?1 AND p.input = ?2 AND p.state = 'created' AND (p.created_by IS NULL OR EXISTS (
+			SELECT 1 FROM runs AS r WHERE r.id = p.created_by AND (r.ended IS NOT NULL OR r.started <= (
+				SELECT max(f.started) FROM runs AS f WHERE f.feed = ?2 AND f.ended IS NOT NULL AND f.dry_run = 0))))`,
+		server, feed).Scan(&n)
 	return n, d.wrap("known", err)
 }
 
@@ -531,4 +536,24 @@ func (d *DB) Persons(ctx context.Context, server, input string, fn func(batch.Pe
 		}
 	}
 	return d.wrap("persons", rows.Err())
+}
+
+// PersonsNamed returns the persons on server with a created account whose
+// full name is fullName, compared without case, in key order.
+func (d *DB) PersonsNamed(ctx context.Context, server, fullName string) ([]batch.Person, error) {
+	rows, err := d.query(ctx, `SELECT `+personColumns+` FROM persons
+		WHERE server = ? AND {{nocase "full_name"}} = {{nocase "?"}} AND state = 'created' ORDER BY person_key`, server, fullName)
+	if err != nil {
+		return nil, d.wrap("persons named", err)
+	}
+	defer rows.Close()
+	var ps []batch.Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return nil, d.wrap("persons named", err)
+		}
+		ps = append(ps, p)
+	}
+	return ps, d.wrap("persons named", rows.Err())
 }

@@ -198,6 +198,13 @@ func TestGroupCommitThenFlush(t *testing.T) {
 			t.Fatalf("row %d has line %d", i, r.Line)
 		}
 	}
+	// Known counts a feed's finished work: none while the run goes on.
+	if k, err := db.Known(context.Background(), server, "/in.csv"); err != nil || k != 0 {
+		t.Errorf("Known before the run finished = %d, %v; want 0", k, err)
+	}
+	if err := db.FinishRun(context.Background(), run, batch.RunEnd{Ended: t0.Add(time.Minute), Rows: n}); err != nil {
+		t.Fatal(err)
+	}
 	if k, err := db.Known(context.Background(), server, "/in.csv"); err != nil || k != n {
 		t.Errorf("Known = %d, %v; want %d", k, err, n)
 	}

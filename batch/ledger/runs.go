@@ -85,11 +85,15 @@ func (d *DB) BeginRun(ctx context.Context, start batch.RunStart) (batch.RunID, e
 	}
 	r.dryRun = start.DryRun
 	err := d.w.do(ctx, &op{kind: opFunc, apply: func(ctx context.Context, tx *txn) error {
+		feed := start.Feed
+		if feed == "" {
+			feed = start.Input
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO runs
-			(id, command, dry_run, server, input, input_sha256, out, version, started)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			(id, command, dry_run, server, input, input_sha256, out, version, started, feed)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.id, start.Command, boolInt(start.DryRun), start.Server, start.Input, start.InputHash,
-			start.Out, start.Version, fmtTime(start.Started))
+			start.Out, start.Version, fmtTime(start.Started), feed)
 		return err
 	}})
 	if err != nil {
@@ -165,7 +169,7 @@ func nonNil[K comparable](m map[K]int) map[K]int {
 
 // runColumns are the columns scanRun reads.
 const runColumns = `id, command, dry_run, server, input, input_sha256, out, version,
-	started, ended, rows, statuses, codes, exit_code, leavers, stopped`
+	started, ended, rows, statuses, codes, exit_code, leavers, stopped, feed`
 
 // scanRun reads a row of runColumns.
 func scanRun(s interface{ Scan(...any) error }) (batch.RunSummary, error) {
@@ -178,7 +182,7 @@ func scanRun(s interface{ Scan(...any) error }) (batch.RunSummary, error) {
 		command, server, in, hash string
 	)
 	err := s.Scan(&id, &command, &r.Start.DryRun, &server, &in, &hash, &r.Start.Out, &r.Start.Version,
-		&started, &ended, &rows, &statuses, &codes, &exit, &r.End.Leavers, &r.End.Stopped)
+		&started, &ended, &rows, &statuses, &codes, &exit, &r.End.Leavers, &r.End.Stopped, &r.Start.Feed)
 	if err != nil {
 		return r, err
 	}
@@ -204,12 +208,14 @@ func scanRun(s interface{ Scan(...any) error }) (batch.RunSummary, error) {
 	return r, nil
 }
 
-// LastRun returns the latest-started finished run that was not a dry run
-// on server and input, or ok=false when there is none.
-func (d *DB) LastRun(ctx context.Context, server, input string) (batch.RunSummary, bool, error) {
+// LastRun returns the latest-started run of feed on server that finished
+// and was accepted (not a dry run, not refused by a safeguard: a refused
+// run never becomes the baseline, so the same bad export is refused every
+// time), or ok=false when there is none.
+func (d *DB) LastRun(ctx context.Context, server, feed string) (batch.RunSummary, bool, error) {
 	row := d.queryRow(ctx, `SELECT `+runColumns+` FROM runs
-		WHERE server = ? AND input = ? AND ended IS NOT NULL AND dry_run = 0
-		ORDER BY started DESC, id DESC LIMIT 1`, server, input)
+		WHERE server = ? AND feed = ? AND ended IS NOT NULL AND dry_run = 0 AND (exit_code IS NULL OR exit_code <> 4)
+		ORDER BY started DESC, id DESC LIMIT 1`, server, feed)
 	r, err := scanRun(row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return batch.RunSummary{}, false, nil

@@ -240,7 +240,7 @@ func (a *app) rootCommand() *cobra.Command {
 	}
 	root.SetVersionTemplate("{{.Name}} {{.Version}}\n")
 	root.AddCommand(a.runCommand(), a.checkCommand(), a.simulateCommand(), a.demoCommand(),
-		a.historyCommand(), a.ledgerCommand(), a.reasonsCommand(), a.templateCommand(), a.versionCommand())
+		a.historyCommand(), a.ledgerCommand(), a.rekeyCommand(), a.reasonsCommand(), a.templateCommand(), a.versionCommand())
 	return root
 }
 

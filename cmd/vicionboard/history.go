@@ -73,15 +73,9 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 	if err != nil {
 		return err
 	}
-	format := o.format
-	if format == "" {
-		format = "csv"
-		if isTerminal(a.stdout) {
-			format = "table"
-		}
-	}
-	if format != "table" && format != "csv" && format != "json" {
-		return usagef("--format %q: use table, csv or json", format)
+	format, err := tableFormat(o.format, a.stdout)
+	if err != nil {
+		return err
 	}
 	var before time.Time
 	if o.prune.before != "" {
@@ -121,6 +115,12 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 		if server, err = vicidial.Endpoint(o.server); err != nil {
 			return &usageError{err}
 		}
+		// The server's name, which its persons are kept under.
+		if name, ok, err := db.ServerByURL(ctx, server); err != nil {
+			return err
+		} else if ok {
+			server = name
+		}
 	}
 	t := table{format: format}
 	switch {
@@ -130,7 +130,10 @@ func (a *app) history(cmd *cobra.Command, args []string, o *historyOptions) erro
 		}
 		q := ledger.StoryQuery{Server: server, Login: o.login}
 		if o.key != "" {
-			q.Key = "key:" + o.key
+			// The key in its one form, as every run keeps it (e0005 is E0005).
+			if q.Key, err = batch.ColumnKey(o.key); err != nil {
+				return usagef("--key: %w", err)
+			}
 		}
 		st, err := db.Story(ctx, q)
 		if err != nil {
@@ -276,6 +279,21 @@ func stamp(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// tableFormat is the format of a listing: --format, else a table on a
+// terminal and CSV otherwise.
+func tableFormat(format string, stdout io.Writer) (string, error) {
+	if format == "" {
+		format = "csv"
+		if isTerminal(stdout) {
+			format = "table"
+		}
+	}
+	if format != "table" && format != "csv" && format != "json" {
+		return "", usagef("--format %q: use table, csv or json", format)
+	}
+	return format, nil
 }
 
 // table is the history's output: a table for a person, CSV or JSON (an

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,16 +36,29 @@ func newNightly(t *testing.T, flags ...string) *nightly {
 
 // night runs command (run or check) on tonight's export and returns its
 // result and its result file's rows, keyed by each row's key cell (or
-// login, for a leaver's row): status, code, login.
+// login, for a leaver's row): status, code, login. The input has one path
+// every night, as a nightly job has (see at for dated file names).
 func (n *nightly) night(command, name, csv string, extra ...string) (result, map[string][3]string) {
 	n.t.Helper()
-	// One input path every night, as a nightly job has (see TestFeed for
-	// dated file names).
-	in := writeFile(n.t, n.dir, "export.csv", csv)
-	out := filepath.Join(n.dir, name+"."+command+".csv")
+	return n.job(command, "export.csv", name+"."+command+".csv", csv, extra...)
+}
+
+// at runs command on tonight's export written to the file name, with the
+// night's own result file, and returns the result and its rows.
+func (n *nightly) at(command, file, csv string, extra ...string) (result, map[string][3]string) {
+	n.t.Helper()
+	return n.job(command, file, strings.TrimSuffix(file, ".csv")+"."+command+".csv", csv, extra...)
+}
+
+// job runs command on csv written to the file name, with the result file
+// out, and returns the result and its rows.
+func (n *nightly) job(command, file, out, csv string, extra ...string) (result, map[string][3]string) {
+	n.t.Helper()
+	in := writeFile(n.t, n.dir, file, csv)
+	out = filepath.Join(n.dir, out)
 	got := invoke(n.t, n.env, append(append([]string{command, in, "--out", out}, n.flags...), extra...)...)
 	rows := map[string][3]string{}
-	if got.code == exitSafeguard || got.code == exitUsage || got.code == exitFatal {
+	if _, err := os.Stat(out); err != nil || got.code == exitSafeguard || got.code == exitUsage || got.code == exitFatal {
 		return got, rows
 	}
 	recs := readCSV(n.t, out)
@@ -323,5 +338,155 @@ func TestValueLeftOutIsNoChange(t *testing.T) {
 	}
 	if a, _ := n.srv.Sim.Account("dobi"); a.Email != "dee.obi@example.com" {
 		t.Errorf("the server's email is %q: a value left out must not empty it", a.Email)
+	}
+}
+
+const leaversHeader = "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group\n"
+
+// TestDatedExportsAreOneFeed (issue 17, case 3): HR writes
+// export-2026-12-01.csv, export-2026-12-02.csv...: with --feed the nights
+// are one job, and the leaver of the second night is deactivated; without
+// it, a --deactivate-missing run on the new file name stops (exit 4)
+// naming the feed the ledger knows, until that feed is renamed.
+func TestDatedExportsAreOneFeed(t *testing.T) {
+	night1 := leaversHeader + "E1,df1,Start-2026a,Dee One,1,AGENTS\nE2,df2,Start-2026b,Dee Two,1,AGENTS\n"
+	night2 := leaversHeader + "E1,df1,Start-2026a,Dee One,1,AGENTS\n"
+
+	n := newNightly(t, "--key", "employee_id", "--deactivate-missing", "--max-deactivate-percent", "0", "--feed", "hr-nightly")
+	if got, _ := n.at("run", "export-2026-12-01.csv", night1); got.code != exitOK {
+		t.Fatalf("night 1: exit %d\n%s", got.code, got.stderr)
+	}
+	for _, command := range []string{"check", "run"} {
+		if got, rows := n.at(command, "export-2026-12-02.csv", night2); got.code != exitOK || rows["E2"][1] != "DEACTIVATED" {
+			t.Errorf("%s night 2 under --feed: exit %d, E2 %v; want DEACTIVATED", command, got.code, rows["E2"])
+		}
+	}
+
+	// The same two nights with no --feed: the feed is each file's path.
+	m := newNightly(t, "--key", "employee_id", "--deactivate-missing", "--max-deactivate-percent", "0")
+	if got, _ := m.at("run", "export-2026-12-01.csv", night1); got.code != exitOK {
+		t.Fatalf("night 1: exit %d\n%s", got.code, got.stderr)
+	}
+	for _, command := range []string{"check", "run"} {
+		got, _ := m.at(command, "export-2026-12-02.csv", night2)
+		if got.code != exitSafeguard || !strings.Contains(got.stderr, "export-2026-12-01.csv") || !strings.Contains(got.stderr, "rename-feed") {
+			t.Errorf("%s on a new file name: exit %d, want 4 naming the known feed:\n%s", command, got.code, got.stderr)
+		}
+	}
+	if a, _ := m.srv.Sim.Account("df2"); a.Active == "N" {
+		t.Error("a refused night deactivated someone")
+	}
+	rename := invoke(t, m.env, "ledger", "rename-feed", filepath.Join(m.dir, "export-2026-12-01.csv"), "hr-nightly", "--ledger", m.flags[1])
+	if rename.code != exitOK {
+		t.Fatalf("rename-feed: exit %d\n%s", rename.code, rename.stderr)
+	}
+	if got, rows := m.at("run", "export-2026-12-02.csv", night2, "--feed", "hr-nightly"); got.code != exitOK || rows["E2"][1] != "DEACTIVATED" {
+		t.Errorf("after rename-feed: exit %d, E2 %v; want DEACTIVATED", got.code, rows["E2"])
+	}
+}
+
+// TestServerUnderAnotherURL (issue 17, case 7): the same dialer reached
+// at another URL is not a new server: a run stops (exit 4) naming the
+// server the ledger knows, and after ledger set-url the persons are
+// known, nobody is created twice.
+func TestServerUnderAnotherURL(t *testing.T) {
+	n := newNightly(t, "--map", writeFile(t, t.TempDir(), "map.yaml", hrMap))
+	export := hrHeader + "E1,John,Moss,john@example.com\nE2,Kate,Hill,kate@example.com\n"
+	if got, _ := n.night("run", "night1", export); got.code != exitOK {
+		t.Fatalf("night 1: exit %d\n%s", got.code, got.stderr)
+	}
+	moved := strings.Replace(n.env["VICIDIAL_URL"], "127.0.0.1", "localhost", 1)
+	n.env["VICIDIAL_URL"] = moved
+	for _, command := range []string{"check", "run"} {
+		got, _ := n.night(command, "night2", export)
+		if got.code != exitSafeguard || !strings.Contains(got.stderr, "set-url") {
+			t.Errorf("%s at the new URL: exit %d, want 4 and how to tell the ledger:\n%s", command, got.code, got.stderr)
+		}
+	}
+	if c := n.accountsNamed("John Moss"); c != 1 {
+		t.Fatalf("%d accounts for John Moss", c)
+	}
+	servers := invoke(t, n.env, "ledger", "servers", "--ledger", n.flags[1], "--format", "csv")
+	name := strings.Split(strings.Split(servers.stdout, "\n")[1], ",")[0]
+	if set := invoke(t, n.env, "ledger", "set-url", name, moved, "--ledger", n.flags[1]); set.code != exitOK {
+		t.Fatalf("set-url: exit %d\n%s", set.code, set.stderr)
+	}
+	got, rows := n.night("run", "night3", export)
+	if got.code != exitOK || rows["E1"][1] != "ALREADY_CREATED" || rows["E2"][1] != "ALREADY_CREATED" {
+		t.Errorf("after set-url: exit %d, %v; want ALREADY_CREATED", got.code, rows)
+	}
+	for _, name := range []string{"John Moss", "Kate Hill"} {
+		if c := n.accountsNamed(name); c != 1 {
+			t.Errorf("%d accounts for %s, want 1", c, name)
+		}
+	}
+}
+
+// TestRefusedNightIsNoBaseline (issue 17, case 8): a truncated export
+// after a full night is refused (exit 4), and again the next time: the
+// refused run never becomes the night to compare with.
+func TestRefusedNightIsNoBaseline(t *testing.T) {
+	n := newNightly(t, "--key", "employee_id", "--max-new", "0")
+	var full, short strings.Builder
+	full.WriteString(leaversHeader)
+	short.WriteString(leaversHeader)
+	for i := range 60 {
+		fmt.Fprintf(&full, "E%02d,rb%02d,Start-2026a,Refused Base%02d,1,AGENTS\n", i, i, i)
+		if i < 15 {
+			fmt.Fprintf(&short, "E%02d,rb%02d,Start-2026a,Refused Base%02d,1,AGENTS\n", i, i, i)
+		}
+	}
+	if got, _ := n.night("run", "night1", full.String()); got.code != exitOK {
+		t.Fatalf("night 1: exit %d\n%s", got.code, got.stderr)
+	}
+	for try := 1; try <= 2; try++ {
+		if got, _ := n.night("run", "short", short.String()); got.code != exitSafeguard {
+			t.Errorf("the truncated export, try %d: exit %d, want 4\n%s", try, got.code, got.stderr)
+		}
+	}
+}
+
+// TestRekeyMovesTheAccount (issue 17, case 6 resolved): after HR moved
+// Lucy to E11 (her row held), rekey moves her record to E11: her row is
+// hers again, and Oliver, left on E10, gets his own account.
+func TestRekeyMovesTheAccount(t *testing.T) {
+	n := newNightly(t, "--key", "employee_id", "--update")
+	const header = "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,email\n"
+	if got, _ := n.night("run", "night1", header+"E10,lgray,Start-2026a,Lucy Gray,1,AGENTS,lucy@example.com\n"); got.code != exitOK {
+		t.Fatalf("night 1: exit %d\n%s", got.code, got.stderr)
+	}
+	second := header + "E11,lgray,Start-2026a,Lucy Gray,1,AGENTS,lucy@example.com\nE10,ostone,Start-2026b,Oliver Stone,1,AGENTS,oliver@example.com\n"
+	if _, rows := n.night("run", "night2", second); rows["E11"][0] != "HELD" || rows["E10"][0] != "HELD" {
+		t.Fatalf("night 2: %v, want both held", rows)
+	}
+	if rk := invoke(t, n.env, "rekey", "--key", "e10", "E11", "--ledger", n.flags[1]); rk.code != exitOK || !strings.Contains(rk.stdout, "lgray") {
+		t.Fatalf("rekey: exit %d\n%s%s", rk.code, rk.stdout, rk.stderr)
+	}
+	got, rows := n.night("run", "night3", second)
+	if got.code != exitOK || rows["E11"][1] != "UNCHANGED" || rows["E10"][1] != "CREATED" || rows["E10"][2] != "ostone" {
+		t.Errorf("after rekey: exit %d, %v; want E11 UNCHANGED and E10 CREATED ostone", got.code, rows)
+	}
+	if hist := invoke(t, n.env, "history", "--key", "E11", "--ledger", n.flags[1], "--format", "csv"); !strings.Contains(hist.stdout, "REKEYED") {
+		t.Errorf("history does not show the move:\n%s", hist.stdout)
+	}
+	if c := n.accountsNamed("Lucy Gray"); c != 1 {
+		t.Errorf("%d accounts for Lucy Gray", c)
+	}
+}
+
+// TestLikelyKeyCorrection: with generated logins, a new key with the name
+// and email of a known person is held, not created (a corrected key).
+func TestLikelyKeyCorrection(t *testing.T) {
+	n := newNightly(t, "--map", writeFile(t, t.TempDir(), "map.yaml", hrMap), "--update")
+	if got, _ := n.night("run", "night1", hrHeader+"E10,Lucy,Gray,lucy@example.com\n"); got.code != exitOK {
+		t.Fatalf("night 1: exit %d\n%s", got.code, got.stderr)
+	}
+	for _, command := range []string{"check", "run"} {
+		if _, rows := n.night(command, "night2", hrHeader+"E11,Lucy,Gray,lucy@example.com\n"); rows["E11"][1] != "IDENTITY_CHANGED" {
+			t.Errorf("%s: the corrected key: %v, want IDENTITY_CHANGED", command, rows["E11"])
+		}
+	}
+	if c := n.accountsNamed("Lucy Gray"); c != 1 {
+		t.Errorf("%d accounts for Lucy Gray, want 1", c)
 	}
 }

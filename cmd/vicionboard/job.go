@@ -99,6 +99,30 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 		}
 		defer db.Close()
 	}
+	// The names the ledger remembers the job by (names.go): its feed, and
+	// its server's, whatever the input and the URL are called tonight.
+	feed := o.feedOf(f.inputAbs)
+	cfg.Input = feed
+	if db != nil {
+		switch {
+		case o.multi():
+			urls := map[string]string{}
+			for _, d := range o.servers {
+				if urls[d.name], err = vicidial.Endpoint(d.server.url); err != nil {
+					return &usageError{err}
+				}
+			}
+			err = o.registerServers(ctx, db, urls, dry)
+		default:
+			cfg.Server, err = o.serverOf(ctx, db, cfg.Server, cfg.Accounts, dry, log)
+		}
+		if err == nil {
+			err = warnKeyConflicts(ctx, db, log)
+		}
+		if err != nil {
+			return err
+		}
+	}
 	keys := o.ledger.keyerFor()
 	switch {
 	case dry:
@@ -106,7 +130,7 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 	case o.multi():
 		err = o.earlierResultOfJob(ctx, db, f, log) // dialers.go
 	default:
-		err = o.ledger.importEarlierResults(ctx, db, f, cfg.Server, keys, o.input.reader(), o.strict, log)
+		err = o.ledger.importEarlierResults(ctx, db, f, cfg.Server, feed, keys, o.input.reader(), o.strict, log)
 	}
 	if err != nil {
 		return err
@@ -135,7 +159,7 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 		if dry {
 			command = "check"
 		}
-		id, err := db.BeginRun(ctx, batch.RunStart{Command: command, DryRun: dry, Server: cfg.Server, Input: f.inputAbs,
+		id, err := db.BeginRun(ctx, batch.RunStart{Command: command, DryRun: dry, Server: cfg.Server, Input: f.inputAbs, Feed: feed,
 			InputHash: p.hash, Out: f.outAbs, Version: versionString(), Started: started})
 		if err != nil {
 			return err
@@ -208,7 +232,7 @@ func (a *app) job(cmd *cobra.Command, input string, o *runOptions) error {
 		runErr = errRowsFailed
 	}
 	if !dry {
-		runErr = o.ledger.newProblems(ctx, db, cfg.Server, f.inputAbs, cfg.RunID, summary, log, runErr) // problems.go: new_problems, --fail-on
+		runErr = o.ledger.newProblems(ctx, db, cfg.Server, feed, cfg.RunID, summary, log, runErr) // problems.go: new_problems, --fail-on
 	}
 	runErr = finish(summary, runErr)
 	a.printSummary(summary, title, f.out)
@@ -256,25 +280,44 @@ func planRun(ctx context.Context, cfg batch.Config, f *files, o *runOptions, key
 	if cfg.Ledger == nil {
 		return &p, nil
 	}
-	if last, ok, err := cfg.Ledger.LastRun(ctx, cfg.Server, f.inputAbs); err != nil {
+	if last, ok, err := cfg.Ledger.LastRun(ctx, cfg.Server, cfg.Input); err != nil {
 		return nil, err
 	} else if ok {
 		p.lastRun = &last
 	}
 	if !o.multi() {
-		if p.knownFor, err = cfg.Ledger.Known(ctx, cfg.Server, f.inputAbs); err != nil {
+		if p.knownFor, err = cfg.Ledger.Known(ctx, cfg.Server, cfg.Input); err != nil {
 			return nil, err
 		}
 		p.tripped = o.ledger.safeguards.Check(*p.survey, p.lastRun, p.knownFor)
-		return &p, nil
+		return &p, p.newFeed(ctx, cfg, o, []string{cfg.Server})
 	}
 	// Several servers: the whole feed, and each server's rows (dialers.go).
-	if p.knownFor, err = knownOn(ctx, cfg.Ledger, o.serverNames(), f.inputAbs); err != nil {
+	if p.knownFor, err = knownOn(ctx, cfg.Ledger, o.serverNames(), cfg.Input); err != nil {
 		return nil, err
 	}
 	whole := o.ledger.safeguards.Check(*p.survey, p.lastRun, p.knownFor)
-	if p.tripped, err = checkServers(ctx, o.ledger.safeguards, cfg.Ledger, f.inputAbs, o.serverNames(), p.survey, whole); err != nil {
+	if p.tripped, err = checkServers(ctx, o.ledger.safeguards, cfg.Ledger, cfg.Input, o.serverNames(), p.survey, whole); err != nil {
 		return nil, err
 	}
-	return &p, nil
+	return &p, p.newFeed(ctx, cfg, o, o.serverNames())
+}
+
+// newFeed adds to the plan's refusals that of a --deactivate-missing run
+// on a feed the ledger has never seen (see names.go's newFeed).
+func (p *plan) newFeed(ctx context.Context, cfg batch.Config, o *runOptions, servers []string) error {
+	db, ok := cfg.Ledger.(*ledger.DB)
+	if !o.deactivate || !ok {
+		return nil
+	}
+	refused, err := newFeed(ctx, db, servers, cfg.Input)
+	if err != nil || refused == nil {
+		return err
+	}
+	if p.tripped == nil {
+		p.tripped = refused
+	} else {
+		p.tripped.Tripped = append(p.tripped.Tripped, refused.Tripped...)
+	}
+	return nil
 }

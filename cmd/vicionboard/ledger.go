@@ -186,7 +186,7 @@ func (e *stateError) Unwrap() error { return e.err }
 // before the ledger). An unreadable one stops the run, unless --fresh
 // moves it aside; one the ledger already covers is moved aside with a
 // warning (the ledger holds every outcome it had).
-func (o *ledgerOptions) importEarlierResults(ctx context.Context, db *ledger.DB, f *files, server string, keys func([]string) (*batch.Keyer, error), ro input.Options, strict bool, log zerolog.Logger) error {
+func (o *ledgerOptions) importEarlierResults(ctx context.Context, db *ledger.DB, f *files, server, feed string, keys func([]string) (*batch.Keyer, error), ro input.Options, strict bool, log zerolog.Logger) error {
 	if _, err := os.Stat(f.out); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -216,12 +216,12 @@ func (o *ledgerOptions) importEarlierResults(ctx context.Context, db *ledger.DB,
 	if err != nil {
 		return err
 	}
-	id, err := db.BeginRun(ctx, batch.RunStart{Command: "import", Server: server, Input: f.inputAbs, Out: f.outAbs,
+	id, err := db.BeginRun(ctx, batch.RunStart{Command: "import", Server: server, Input: f.inputAbs, Feed: feed, Out: f.outAbs,
 		Version: versionString(), Started: time.Now()})
 	if err != nil {
 		return err
 	}
-	n, err := batch.ImportResults(ctx, db, id, prev, server, f.inputAbs, k, strict)
+	n, err := batch.ImportResults(ctx, db, id, prev, server, feed, k, strict)
 	end := batch.RunEnd{Ended: time.Now(), Rows: n}
 	if err != nil {
 		end.ExitCode = exitFatal

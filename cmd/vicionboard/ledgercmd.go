@@ -17,10 +17,11 @@ import (
 func (a *app) ledgerCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ledger",
-		Short: "Commands on the ledger itself: copy it between SQLite and PostgreSQL",
+		Short: "Commands on the ledger itself: copy it between SQLite and PostgreSQL; its servers and feeds by name",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(a.ledgerCopyCommand())
+	cmd.AddCommand(a.ledgerCopyCommand(), a.ledgerServersCommand(), a.ledgerNameCommand("set-url"),
+		a.ledgerNameCommand("rename-server"), a.ledgerNameCommand("rename-feed"))
 	return cmd
 }
 

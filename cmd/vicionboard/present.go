@@ -136,7 +136,7 @@ func (r *reporting) begin(log zerolog.Logger, summary *report.Summary, title str
 	if r.term == nil && rate <= 0 {
 		return summary
 	}
-	if line := estimate(rows, toSend, s.Known, rate); line != "" {
+	if line := estimate(rows, toSend, s.Known, s.Lookups, rate); line != "" {
 		log.Info().Int("rows", rows).Int("to_send", toSend).Float64("rate", rate).Msg(line)
 	}
 	if r.term == nil {

@@ -33,9 +33,9 @@ func (o *ledgerOptions) checkFailOn() error {
 
 // previousRun returns the run whose rows tonight's are compared with to
 // tell new problems from old ones: the last finished run (not a dry run)
-// of the same input on the same server that started before run id. It is
+// of the same feed on the same server that started before run id. It is
 // the one place that decides what "the same job" is.
-func previousRun(ctx context.Context, db *ledger.DB, server, input string, id batch.RunID) (batch.RunID, bool, error) {
+func previousRun(ctx context.Context, db *ledger.DB, server, feed string, id batch.RunID) (batch.RunID, bool, error) {
 	runs, err := db.Runs(ctx, 0) // newest first
 	if err != nil {
 		return "", false, err
@@ -47,7 +47,7 @@ func previousRun(ctx context.Context, db *ledger.DB, server, input string, id ba
 			continue
 		}
 		if seen && r.Start.Command == "run" && !r.Start.DryRun && !r.End.Ended.IsZero() &&
-			r.Start.Server == server && r.Start.Input == input {
+			r.Start.Server == server && r.Start.Feed == feed {
 			return r.ID, true, nil
 		}
 	}
@@ -61,14 +61,14 @@ func previousRun(ctx context.Context, db *ledger.DB, server, input string, id ba
 // rows failed exits 0 unless a problem is new or a row is UNKNOWN. A
 // count that cannot be made is logged, and --fail-on new then fails as
 // any does.
-func (o *ledgerOptions) newProblems(ctx context.Context, db *ledger.DB, server, input string, id batch.RunID,
+func (o *ledgerOptions) newProblems(ctx context.Context, db *ledger.DB, server, feed string, id batch.RunID,
 	summary *report.Summary, log zerolog.Logger, err error) error {
 	ctx = context.WithoutCancel(ctx)
 	n, cerr := func() (int, error) {
 		if err := db.Flush(ctx); err != nil {
 			return 0, err
 		}
-		prev, _, err := previousRun(ctx, db, server, input, id)
+		prev, _, err := previousRun(ctx, db, server, feed, id)
 		if err != nil {
 			return 0, err
 		}

@@ -61,6 +61,8 @@ var profileKeys = []struct{ key, flag string }{
 	{"api_pass_env", "api-pass-env"},
 	{"ledger", "ledger"},
 	{"ledger_key", "ledger-key"},
+	{"feed", "feed"},
+	{"server_name", "server-name"},
 	{"map", "map"},
 	{"servers", ""},
 	{"phones", ""},

@@ -190,11 +190,11 @@ func (w *logOut) attach(p *progress) {
 }
 
 // estimate is the line said before the first request: how long sending
-// the toSend requests of rows rows (done of them done before) takes at
-// rate requests per second, e.g. "5,000 rows at 10 requests/s: about 8 min
+// the toSend requests of rows rows (done of them done before), and the
+// lookups of the generated logins before them, takes at rate requests per second, e.g. "5,000 rows at 10 requests/s: about 8 min
 // 20 s; --rate raises it, see the README for what a dialer takes". It is
 // "" when the rate is unlimited or nothing is to be sent.
-func estimate(rows, toSend, done int, rate float64) string {
+func estimate(rows, toSend, done, lookups int, rate float64) string {
 	if rate <= 0 || toSend <= 0 {
 		return ""
 	}
@@ -205,9 +205,13 @@ func estimate(rows, toSend, done int, rate float64) string {
 	case toSend != rows:
 		what = rowsText(toSend) + " to send"
 	}
-	d := time.Duration(math.Ceil(float64(toSend)/rate) * float64(time.Second))
-	return fmt.Sprintf("%s at %s requests/s: about %s; --rate raises it, see the README for what a dialer takes",
-		what, trimFloat(rate), humanDuration(d))
+	with := ""
+	if lookups > 0 {
+		with = fmt.Sprintf(" (and %s of generated logins first)", plural(lookups, "look-up"))
+	}
+	d := time.Duration(math.Ceil(float64(toSend+lookups)/rate) * float64(time.Second))
+	return fmt.Sprintf("%s%s at %s requests/s: about %s; --rate raises it, see the README for what a dialer takes",
+		what, with, trimFloat(rate), humanDuration(d))
 }
 
 // rowsText is "1 row" or "5,000 rows".

@@ -36,8 +36,12 @@ func TestEstimate(t *testing.T) {
 		{8, 0, 0, 10, ""},      // every row INVALID: nothing to send
 		{5, 4, 0, 50, "4 rows to send at 50 requests/s: about 1 s; --rate raises it, see the README for what a dialer takes"},
 	}
+	// Generated logins are looked up first: 12 rows and 12 look-ups at 10/s.
+	if got, want := estimate(12, 12, 0, 12, 10), "12 rows (and 12 look-ups of generated logins first) at 10 requests/s: about 3 s; --rate raises it, see the README for what a dialer takes"; got != want {
+		t.Errorf("estimate with look-ups = %q\nwant %q", got, want)
+	}
 	for _, tt := range tests {
-		if got := estimate(tt.rows, tt.toSend, tt.done, tt.rate); got != tt.want {
+		if got := estimate(tt.rows, tt.toSend, tt.done, 0, tt.rate); got != tt.want {
 			t.Errorf("estimate(%d, %d, %d, %v) = %q\nwant %q", tt.rows, tt.toSend, tt.done, tt.rate, got, tt.want)
 		}
 	}

@@ -141,6 +141,7 @@ type runOptions struct {
 	input         inputOptions         // --sheet, --map (xlsx.go)
 	profile       string               // --profile (profile.go)
 	servers       []dialerOptions      // a profile's servers: (dialers.go); nil for a job with one server
+	names         nameOptions          // --feed, --server-name, --new-server (names.go)
 	moveServers   bool                 // --move-servers
 	phones        *batch.PhoneSettings // a profile's or mapping's phones: (phones.go); nil for none
 }
@@ -197,6 +198,7 @@ func (a *app) registerRunFlags(cmd *cobra.Command, o *runOptions) {
 	cmd.Flags().BoolVar(&o.offline, "offline", false, "dry run only: ask the server nothing (local rules and the ledger's records for --url's server)")
 	cmd.Flags().BoolVar(&o.moveServers, "move-servers", false, "a job with several servers (a profile's servers:): create a person whose row now routes to another server than the one the ledger knows them on (their old account is left as it is); without it such a row is HELD (SERVER_MOVE)")
 	o.identity.register(cmd)
+	o.names.register(cmd)
 }
 
 // openInput opens and reads the header of an input file (a CSV export, an

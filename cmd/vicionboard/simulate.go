@@ -73,7 +73,7 @@ func (a *app) simulateCommand() *cobra.Command {
 		Use:   "simulate",
 		Short: "Serve the built-in VICIdial simulator, for rehearsals and tests",
 		Long: `Serve a faithful simulator of VICIdial's non-agent API at /vicidial/non_agent_api.php, and the
-accounts it holds as CSV at /_simulator/users. With --capacity N it serves N requests at once and
+accounts it holds as CSV at /_simulator/users (its phones at /_simulator/phones). With --capacity N it serves N requests at once and
 queues the others, like a server whose N PHP workers are busy; /_simulator/load shows its slots, and
 live load (--load, or POST /_simulator/load?slots=4&for=10s) takes some of them for a while. API users of the default fixture: 6666 (level 9),
 apiuser8 (level 8), noperm (no right to add users), apilimited (only version and user_details);
@@ -105,7 +105,7 @@ their passwords are in the README. Listens on loopback unless told otherwise.`,
 			}
 			srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 			url := "http://" + ln.Addr().String()
-			fmt.Fprintf(a.stdout, "simulator: %s/vicidial/non_agent_api.php (accounts: %s/_simulator/users)\n", url, url)
+			fmt.Fprintf(a.stdout, "simulator: %s/vicidial/non_agent_api.php (accounts: %s/_simulator/users, phones: %s/_simulator/phones)\n", url, url, url)
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
 			for _, l := range loads {
