@@ -272,6 +272,11 @@ func (r *run) withPhoneMade(t *task, out Outcome) Outcome {
 	}
 	ext, ip := phoneOf(t)
 	switch {
+	case out.Status == StatusSuccess && out.Code == CodeAlreadyExists && t.d.Plan.Action == ActionAdd:
+		// The account was there before: it is never changed, so it does
+		// not log in on the phone made for it.
+		out.Warnings = append(out.Warnings, fmt.Sprintf("its own phone %s on %s %s, but the account existed before vicionboard found it "+
+			"and is never changed: it does not log in on that phone (give it phone_login %s by hand)", ext, ip, r.tense("was made", "would be made"), ext))
 	case out.Status == StatusSuccess:
 		how := "made by add_phone"
 		if !t.phone.now {

@@ -2,6 +2,7 @@ package batch_test
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -152,7 +153,7 @@ func TestPhoneRowsInvalid(t *testing.T) {
 		line       int
 		code, want string
 	}{
-		{2, batch.CodePhoneInvalid, "phone_extension: as the phone's voicemail_id"},
+		{2, batch.CodePhoneInvalid, "phone_extension: \"70_01x\": an extension is letters and digits only"},
 		{3, batch.CodePhoneInvalid, "phone_pass: is too long"},
 		{4, batch.CodeCreated, ""},
 		{5, batch.CodeDuplicateExtension, "line 4"},
@@ -319,5 +320,55 @@ func TestPhonesFollowTheAccount(t *testing.T) {
 	}
 	if p := phone("1001"); p.Active != "Y" || p.InstallDirectory == "" {
 		t.Errorf("a phone vicionboard did not make was changed: %+v", p)
+	}
+}
+
+// TestPhoneOfAFoundAccount: an account found on the server (ALREADY_EXISTS)
+// is never changed: the phone made first for it is said not to be its.
+func TestPhoneOfAFoundAccount(t *testing.T) {
+	srv := newSim(t, vicidialtest.Options{})
+	sink := phoneRun(t, srv, filepath.Join(t.TempDir(), "ledger.db"), phoneHeader+"E1,5555,Start-2026,Template Agent,1,AGENTS,,new,\n", batch.ModeRun, nil)
+	out := sink.byLine(t, 2)
+	if out.Code != batch.CodeAlreadyExists || !strings.Contains(out.WarningText(), "does not log in on that phone") {
+		t.Errorf("%s %s; warnings %q", out.Code, out.Reason, out.Warnings)
+	}
+	if a, _ := srv.Sim.Account("5555"); a.PhoneLogin != "tmplphone" {
+		t.Errorf("the found account's phone_login changed to %q", a.PhoneLogin)
+	}
+}
+
+// TestPhonesNeedAdminAccess: an API user without "Admin Access" stops the
+// run at its first phone call; nothing is made, no row is left unsaid.
+func TestPhonesNeedAdminAccess(t *testing.T) {
+	fx := vicidialtest.DefaultFixture()
+	for i := range fx.Accounts {
+		if fx.Accounts[i].User == "6666" {
+			fx.Accounts[i].AstAdminAccess = false
+		}
+	}
+	srv := newSim(t, vicidialtest.Options{Fixture: &fx})
+	l := openLedger(t, filepath.Join(t.TempDir(), "ledger.db"))
+	in := reader(t, phoneHeader+"E1,pgiven,Start-2026,Paula Given,1,AGENTS,,2001,\nE2,pnew,Start-2026,Peter New,1,AGENTS,,new,\n")
+	keys, _ := batch.NewKeyer(in.Columns(), "employee_id")
+	sink := &captureSink{}
+	err := batch.Run(context.Background(), in, sink, l.config(batch.Config{Accounts: newClient(t, srv, "6666", "1234", zerolog.Nop()),
+		APIUser: "6666", Keys: keys, Phones: phoneSettings(), Workers: 1}))
+	var stop *batch.StopError
+	if !errors.As(err, &stop) || vicidial.ReasonOf(err) != vicidial.ReasonPhoneNoPermission {
+		t.Fatalf("Run: %v, want a stop for PHONE_NO_PERMISSION", err)
+	}
+	if len(sink.rows) != 2 {
+		t.Fatalf("%d rows written, want 2", len(sink.rows))
+	}
+	for _, c := range sink.rows {
+		if c.Out.Status == batch.StatusSuccess {
+			t.Errorf("line %d: %s", c.Row.Line, c.Out.Reason)
+		}
+	}
+	if n := len(srv.Sim.Phones()); n != len(fx.Phones) {
+		t.Errorf("%d phones, want the fixture's %d", n, len(fx.Phones))
+	}
+	if _, ok := srv.Sim.Account("pgiven"); ok {
+		t.Error("an account was made without its phone")
 	}
 }

@@ -1,8 +1,10 @@
 package batch
 
 import (
+	"fmt"
 	"slices"
 
+	"github.com/vicionboard/vicionboard/batch/words"
 	"github.com/vicionboard/vicionboard/vicidial"
 )
 
@@ -47,6 +49,7 @@ func (p *problems) phone(f Fields, name string, plan *Plan, opts Options) *Phone
 	req := s.request(s.serverIP(opts.Server), f.PhoneExtension, login, vicidial.Secret(f.PhonePass),
 		vicidial.Secret(f.PhoneRegistrationPassword), vicidial.PhoneName(name))
 	had := slices.Clone(p.list)
+	extSaid := false
 	for _, fp := range req.Validate() {
 		col, own := personPhoneFields[fp.Field]
 		if !own {
@@ -56,13 +59,18 @@ func (p *problems) phone(f Fields, name string, plan *Plan, opts Options) *Phone
 			continue // the column's own rule said it already
 		}
 		switch {
+		case col == "phone_extension" && fp.Field != "phone_login":
+			// One problem for the extension, which is also the phone's
+			// dialplan_number and voicemail_id: the strictest rule.
+			if !extSaid {
+				p.add(col, "%s", extensionProblem(f.PhoneExtension, fp))
+				extSaid = true
+			}
 		case !own:
 			p.add(col, "%s: %s (a setting of the job's phones)", fp.Field, fp.Message)
 		case fp.Field == "phone_pass" && f.PhonePass == "", fp.Field == "registration_password" && f.PhoneRegistrationPassword == "":
 			p.add(col, "required for the agent's own phone: give one, or let vicionboard generate it "+
 				"(it needs the ledger and the person's key)")
-		case fp.Field == "dialplan_number", fp.Field == "voicemail_id":
-			p.add(col, "as the phone's %s, the extension %s", fp.Field, fp.Message)
 		case fp.Field == "phone_login" && f.PhoneLogin == "":
 			p.add("phone_extension", "as the phone's login, the extension %s", fp.Message)
 		default:
@@ -79,4 +87,30 @@ func (p *problems) phone(f Fields, name string, plan *Plan, opts Options) *Phone
 		plan.Add.PhoneLogin, plan.Add.PhonePass = req.PhoneLogin, req.PhonePass
 	}
 	return &PhonePlan{Add: req}
+}
+
+// extensionProblem says what is wrong with an extension, which is also
+// its phone's dialplan_number and voicemail_id (letters and digits, 2 to
+// 10): fp is the first rule it breaks.
+func extensionProblem(ext string, fp vicidial.FieldProblem) string {
+	const also = "(it is also the phone's dialplan_number and voicemail_id)"
+	switch {
+	case !isAlnum(ext):
+		return fmt.Sprintf("%s: an extension is letters and digits only %s", words.Quote(ext), also)
+	case len(ext) > maxRangeDigits:
+		return fmt.Sprintf("%s is too long: an extension has at most %d characters %s", words.Quote(ext), maxRangeDigits, also)
+	case len(ext) < 2:
+		return fmt.Sprintf("%s is too short: an extension has at least 2 characters", words.Quote(ext))
+	}
+	return fp.Message
+}
+
+// isAlnum reports whether s is only [0-9a-zA-Z].
+func isAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
