@@ -77,8 +77,20 @@ func (d *DB) lookUpPhones(ctx context.Context, server string, keys []string, fou
 	for i := range size {
 		args = append(args, keys[min(i, len(keys)-1)])
 	}
-	rows, err := d.query(ctx, `SELECT `+phoneColumns+` FROM phones
-		WHERE server = ? AND person_key IN (?`+strings.Repeat(", ?", size-1)+`)`, args...)
+	q := `SELECT ` + phoneColumns + ` FROM phones WHERE server = ? AND person_key IN (?` + strings.Repeat(", ?", size-1) + `)`
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	if d.dl.prepare {
+		s, err := d.prepared(ctx, q)
+		if err != nil {
+			return err
+		}
+		rows, err = s.QueryContext(ctx, args...)
+	} else {
+		rows, err = d.query(ctx, q, args...)
+	}
 	if err != nil {
 		return err
 	}
