@@ -372,3 +372,40 @@ func TestPhonesNeedAdminAccess(t *testing.T) {
 		t.Error("an account was made without its phone")
 	}
 }
+
+// TestPhonesOnTwoServers: each of a job's servers makes its rows' phones
+// on its own server_ip, with its own passwords; an extension whose login
+// is a phone's on another server of the cluster is skipped.
+func TestPhonesOnTwoServers(t *testing.T) {
+	leeds, york := newSim(t, vicidialtest.Options{}), newSim(t, vicidialtest.Options{})
+	l := openLedger(t, filepath.Join(t.TempDir(), "ledger.db"))
+	in := reader(t, "employee_id,agent_user,agent_pass,agent_full_name,agent_user_level,agent_user_group,server,phone_extension\n"+
+		"E1,lone,Start-2026,Lee One,1,AGENTS,leeds,new\nE2,yone,Start-2026,Yan One,1,AGENTS,york,new\n")
+	keys, _ := batch.NewKeyer(in.Columns(), "employee_id")
+	s := phoneSettings()
+	s.ServerIP, s.ServerIPs = "", map[string]string{"leeds": "10.10.10.15", "york": "10.10.10.16"}
+	s.Passwords = func(server, key string) (string, string) { return "Ph" + server, "Reg" + server }
+	sink := &captureSink{}
+	cfg := l.config(batch.Config{Keys: keys, Phones: s, Generate: batch.Generating{Password: func(string) string { return "Gen-pass1" }},
+		Dialers: []batch.Dialer{{Name: "leeds", Accounts: newClient(t, leeds, "6666", "1234", zerolog.Nop()), APIUser: "6666"},
+			{Name: "york", Accounts: newClient(t, york, "6666", "1234", zerolog.Nop()), APIUser: "6666"}}})
+	if err := batch.Run(context.Background(), in, sink, cfg); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		srv        *vicidialtest.Server
+		ip, server string
+	}{{leeds, "10.10.10.15", "leeds"}, {york, "10.10.10.16", "york"}} {
+		// On 10.10.10.16, extensions 1003 to 1005 are free but their
+		// logins are phones' of 10.10.10.15: skipped too.
+		p, ok := c.srv.Sim.Phone("1006", c.ip)
+		if !ok || p.Pass != "Ph"+c.server {
+			t.Errorf("%s: phone %+v (%v), want one on %s with the server's password", c.server, p, ok, c.ip)
+		}
+	}
+	for line := 2; line <= 3; line++ {
+		if out := sink.byLine(t, line); out.Status != batch.StatusSuccess || out.Phone == nil {
+			t.Errorf("line %d: %s %s", line, out.Status, out.Reason)
+		}
+	}
+}
