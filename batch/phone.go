@@ -74,7 +74,8 @@ func (r *run) phoneFacts(ctx context.Context, t *task, phones map[*dialer]map[st
 	}
 	f.Phone, f.HasPhone = phones[t.dl][f.Key]
 	ph := f.Plan.Phone
-	if ph == nil || f.HasPhone || f.Invalid != nil || f.NotSent != "" || f.DupLogin > 0 || f.DupKey > 0 || f.DupExtension > 0 {
+	// A generated extension was chosen free of other persons' phones.
+	if ph == nil || ph.Generated || f.HasPhone || f.Invalid != nil || f.NotSent != "" || f.DupLogin > 0 || f.DupKey > 0 || f.DupExtension > 0 {
 		return
 	}
 	key, held, err := r.ledger.PhoneHolder(context.WithoutCancel(ctx), t.dl.name, ph.Add.ServerIP, ph.Add.Extension, ph.Add.PhoneLogin)

@@ -409,3 +409,18 @@ func TestPhonesOnTwoServers(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanningPassWithPhones: the planning pass, which chooses no
+// extension, counts rows asking for a new one as new, not as duplicates.
+func TestPlanningPassWithPhones(t *testing.T) {
+	in := reader(t, phoneHeader+"E1,pone,Start-2026,Pat One,1,AGENTS,,new,\nE2,ptwo,Start-2026,Pat Two,1,AGENTS,,new,\n"+
+		"E3,pthree,Start-2026,Pat Three,1,AGENTS,,2003,\n")
+	keys, _ := batch.NewKeyer(in.Columns(), "employee_id")
+	survey := batch.NewSurvey(false)
+	if err := batch.Run(context.Background(), in, survey, batch.Config{Mode: batch.ModeSurvey, Keys: keys, Phones: phoneSettings()}); err != nil {
+		t.Fatal(err)
+	}
+	if survey.New != 3 || survey.Invalid != 0 {
+		t.Errorf("survey: %d new, %d invalid; want 3 new", survey.New, survey.Invalid)
+	}
+}

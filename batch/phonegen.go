@@ -173,9 +173,10 @@ func (g *generator) extension(ctx context.Context, row *Row, dl *dialer, key str
 
 // notePhone records the extension and the phone login of a row's phone
 // among its server's, and returns the line of an earlier row of the file
-// with either (0: none).
-func notePhone(dl *dialer, plan Plan, line int) int {
-	if plan.Phone == nil || dl == nil || dl.phones == nil {
+// with either (0: none). A placeholder (the planning pass chooses no
+// extension) is no extension at all.
+func (r *run) notePhone(dl *dialer, plan Plan, line int) int {
+	if plan.Phone == nil || dl == nil || dl.phones == nil || plan.Phone.Generated && r.gen.placeholders {
 		return 0
 	}
 	ext, login := plan.Phone.Add.Extension, plan.Phone.Add.PhoneLogin

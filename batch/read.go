@@ -109,7 +109,7 @@ func (r *run) prepare(ctx context.Context, row Row) *task {
 			return t
 		}
 	}
-	if f.DupExtension = notePhone(dl, f.Plan, row.Line); f.DupExtension > 0 { // phonegen.go
+	if f.DupExtension = r.notePhone(dl, f.Plan, row.Line); f.DupExtension > 0 { // phonegen.go
 		return t
 	}
 	key, err := r.cfg.Keys.Key(row, f.Plan)
