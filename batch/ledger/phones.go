@@ -273,3 +273,18 @@ func (d *DB) PhonePasswords() (func(server, personKey string) (phonePass, regist
 		return naming.DerivePassword(key, "vicionboard phone_pass"+at), naming.DerivePassword(key, "vicionboard registration_password"+at)
 	}, nil
 }
+
+// rekeyPhone moves the phone of the person key old to new on server, in
+// tx (Rekey's): the person keeps their phone. It refuses when new has a
+// phone already.
+func rekeyPhone(ctx context.Context, tx *sql.Tx, dl *dialect, server, old, new string) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, dl.q(`SELECT count(*) FROM phones WHERE server = ? AND person_key = ?`), server, new).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("person %s on %s: %w (it has its own phone)", new, server, ErrNameTaken)
+	}
+	_, err := tx.ExecContext(ctx, dl.q(`UPDATE phones SET person_key = ?3 WHERE server = ?1 AND person_key = ?2`), server, old, new)
+	return err
+}

@@ -189,3 +189,33 @@ func TestPhonesAreCopied(t *testing.T) {
 		t.Errorf("copied phone: %+v %v", p, ok)
 	}
 }
+
+// TestPhonesFollowRekeyAndRename: a person rekeyed keeps their phone; a
+// renamed server keeps its phones.
+func TestPhonesFollowRekeyAndRename(t *testing.T) {
+	ctx := context.Background()
+	db := openAt(t, ledgerPath(t))
+	created(t, db, server, "nightly", "key:E1", "ann1", "Ann One", t0, true)
+	run := begin(t, db, start("/in.csv", t0))
+	claimPhone(t, db, run, phoneClaim("key:E1", "7000"))
+	recordPhone(t, db, run, batch.PhoneRecord{Server: server, Key: "key:E1", Effect: batch.PhoneEffectCreated, FullName: "Ann One"})
+	if err := db.FinishRun(ctx, run, batch.RunEnd{Ended: t0}); err != nil {
+		t.Fatal(err)
+	}
+	rk := begin(t, db, batch.RunStart{Command: "rekey", Server: server, Started: t0.Add(time.Hour)})
+	if _, err := db.Rekey(ctx, rk, server, "key:E1", "key:E11"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := phoneOf(t, db, "key:E1"); ok {
+		t.Error("the old key still has the phone")
+	}
+	if p, ok := phoneOf(t, db, "key:E11"); !ok || p.Extension != "7000" {
+		t.Errorf("the new key's phone: %+v %v", p, ok)
+	}
+	if err := db.RenameServer(ctx, server, "leeds"); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := db.PhonesByKey(ctx, "leeds", []string{"key:E11"}); err != nil || m["key:E11"].Extension != "7000" {
+		t.Errorf("the renamed server's phones: %v %v", m, err)
+	}
+}

@@ -113,7 +113,7 @@ func (d *DB) RenameServer(ctx context.Context, old, new string) error {
 	both := `SELECT (SELECT count(*) FROM servers WHERE name = ?1) + (SELECT count(*) FROM persons WHERE server = ?1)`
 	return d.rename(ctx, "server", old, new, both, both,
 		[]string{`UPDATE servers SET name = ?2 WHERE name = ?1`, `UPDATE persons SET server = ?2 WHERE server = ?1`,
-			`UPDATE runs SET server = ?2 WHERE server = ?1`})
+			`UPDATE runs SET server = ?2 WHERE server = ?1`, `UPDATE phones SET server = ?2 WHERE server = ?1`})
 }
 
 // Feeds returns the feeds that created the accounts the ledger knows on
@@ -199,6 +199,9 @@ func (d *DB) Rekey(ctx context.Context, run batch.RunID, server, old, new string
 			return fmt.Errorf("person %s on %s: %w (it has its own account)", new, server, ErrNameTaken)
 		}
 		if _, err := tx.ExecContext(ctx, d.dl.q(`UPDATE persons SET person_key = ?3 WHERE server = ?1 AND person_key = ?2`), server, old, new); err != nil {
+			return err
+		}
+		if err := rekeyPhone(ctx, tx, d.dl, server, old, new); err != nil { // phones.go
 			return err
 		}
 		_, err := tx.ExecContext(ctx, d.dl.q(`INSERT INTO outcomes (run_id, line, person_key, login, function, status, code, reason, at)
