@@ -597,7 +597,7 @@ func (d Data) Print(w io.Writer, title, outPath string) error {
 		}
 	}
 	if d.NewProblems >= 0 && len(d.Problems) > 0 {
-		fmt.Fprintf(&b, "new problems: %d (rows INVALID or ERROR whose person was not on the last run of this input)\n", d.NewProblems)
+		fmt.Fprintf(&b, "new problems: %d (rows INVALID or ERROR whose person was not on the last run of this feed)\n", d.NewProblems)
 	}
 	if n := d.UnknownCount; n > 0 {
 		fmt.Fprintf(&b, "ATTENTION: %d %s UNKNOWN: the server may or may not have created %s; check before retrying (%s %s)\n",

@@ -20,7 +20,7 @@ const (
 
 // registerFailOn adds --fail-on to cmd (run).
 func (o *ledgerOptions) registerFailOn(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&o.failOn, "fail-on", failOnAny, "what exit 1 means: any (some row is not SUCCESS) or new (some row is INVALID or ERROR whose person was not on the last run of this input, or is UNKNOWN)")
+	cmd.Flags().StringVar(&o.failOn, "fail-on", failOnAny, "what exit 1 means: any (some row is not SUCCESS) or new (some row is INVALID or ERROR whose person was not on the last run of this feed, or is UNKNOWN)")
 }
 
 // checkFailOn refuses a --fail-on that is neither any nor new.
