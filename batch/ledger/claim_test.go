@@ -340,7 +340,15 @@ func TestKilledProcessClaimIsNotLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd.Wait()
-	if p, _ := person(t, db, "K"); p.State != batch.PersonInFlight || p.Live {
+	// The process is gone; PostgreSQL ends its session (and the session's
+	// lock, which is the run's liveness) once its backend reads the closed
+	// socket: a moment later, not at once. Wait for that, not for a time.
+	p, _ := person(t, db, "K")
+	for deadline := time.Now().Add(30 * time.Second); p.Live && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		p, _ = person(t, db, "K")
+	}
+	if p.State != batch.PersonInFlight || p.Live {
 		t.Errorf("after kill -9: %+v, want in flight, not live", p)
 	}
 	if r := claimOne(t, db, mine, claim("K", "k")); !r.Granted || string(r.Prior.RunID) != runID || r.Prior.Live {
