@@ -122,6 +122,12 @@ func (r *run) namesake(ctx context.Context, f *Facts, dl *dialer) {
 	}
 	named, err := r.ledger.PersonsNamed(context.WithoutCancel(ctx), dl.name, f.Plan.FullName())
 	for _, p := range named {
+		// A person this run created is another row of this file (its key
+		// is its own), not a person known from before: whether the run
+		// has recorded it yet is timing, and the dry run never does.
+		if p.CreatedBy == r.cfg.RunID && r.cfg.RunID != "" {
+			continue
+		}
 		if p.Key != f.Key && strings.EqualFold(p.Applied["email"], email) {
 			f.Namesake = p
 			break
